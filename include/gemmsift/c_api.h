@@ -1,0 +1,91 @@
+/* gemmsift C API.
+ *
+ * Every function returns an int status: GS_OK (0) on success, a GS_ERR_* code on failure. On
+ * failure gs_last_error() returns a message and gs_last_error_code() the code, both for the
+ * calling thread. Nothing throws across this boundary. Options are passed as JSON strings so
+ * that new options do not change the ABI. Strings returned through char** are owned by the
+ * caller and freed with gs_free_string().
+ */
+#ifndef GEMMSIFT_C_API_H_
+#define GEMMSIFT_C_API_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define GS_API __declspec(dllexport)
+#else
+#define GS_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes (match gemmsift::ErrorCode). */
+#define GS_OK 0
+#define GS_ERR_INVALID_ARGUMENT 1
+#define GS_ERR_PARSE 2
+#define GS_ERR_IO 3
+#define GS_ERR_NOT_FOUND 4
+#define GS_ERR_UNSUPPORTED 5
+#define GS_ERR_MISMATCH 6
+#define GS_ERR_INTERNAL 7
+
+/* Bumped when a function's signature or a struct's layout changes. */
+#define GS_ABI_VERSION 1
+
+/* One config of the triton_mm template (template_id 0). */
+typedef struct gs_config {
+  int32_t template_id;
+  int32_t block_m;
+  int32_t block_n;
+  int32_t block_k;
+  int32_t group_m;
+  int32_t num_stages;
+  int32_t num_warps;
+} gs_config;
+
+typedef struct gs_model gs_model; /* opaque */
+
+/* The message and code of the last failure on this thread ("" and GS_OK if none). These two
+ * cannot fail and return their answer directly. */
+GS_API const char* gs_last_error(void);
+GS_API int gs_last_error_code(void);
+
+/* Library version ("0.1.0") and ABI version (GS_ABI_VERSION of the build). */
+GS_API int gs_version(const char** out_version, int* out_abi);
+
+GS_API int gs_free_string(char* s);
+
+/* Search space of a problem. problem_json: {"m":..,"n":..,"k":..,"dtype":"bf16","layout":"NT",
+ * "op":"mm","device":"..."}; options_json (may be NULL): {"space":"EXHAUSTIVE"|"DEFAULT",
+ * "shared_memory_limit": bytes}. JSON out: {"problem":{...},"space":"...","configs":[{...}]}. */
+GS_API int gs_space(const char* problem_json, const char* options_json, char** out_json);
+
+/* Typed form: writes up to `capacity` configs and the full count to *out_count. Call with
+ * capacity 0 to ask for the count. */
+GS_API int gs_space_configs(const char* problem_json, const char* options_json, gs_config* out,
+                            size_t capacity, size_t* out_count);
+
+/* Models: spec is a registry spec ("analytical", "analytical:device=H200") or a model file path.
+ * options_json (may be NULL): {"mismatch_policy":"warn"|"refuse","expect_device":"..."}. */
+GS_API int gs_model_create(const char* spec, const char* options_json, gs_model** out_model);
+GS_API int gs_model_free(gs_model* model);
+GS_API int gs_model_info(const gs_model* model, char** out_json);
+/* Predicted microseconds for n configs (+inf when a config cannot launch). */
+GS_API int gs_model_estimate(const gs_model* model, const char* problem_json,
+                             const gs_config* configs, size_t n, double* out_us);
+
+/* Ranked configs to benchmark. model may be NULL only with "benchmark_space":"SAME".
+ * options_json: {"space":"EXHAUSTIVE","benchmark_space":"DEFAULT"|"SAME"|"fast"|k}.
+ * JSON out: {"problem":..,"candidates":[{"config":..,"source":"model","model_rank":0,
+ * "predicted_us":12.3}],"search_space_size":..,"default_count":..,"skip_benchmark":false}. */
+GS_API int gs_select(const gs_model* model, const char* problem_json, const char* options_json,
+                     char** out_json);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GEMMSIFT_C_API_H_ */

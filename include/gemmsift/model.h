@@ -1,0 +1,73 @@
+// gemmsift: performance models and the registry that creates them.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gemmsift/config.h"
+#include "gemmsift/problem.h"
+
+namespace gemmsift {
+
+// Predicts the runtime of configs for a problem. Batch scoring is the primary path.
+class PerformanceModel {
+ public:
+  virtual ~PerformanceModel() = default;
+
+  // Predicted runtime of each config, in microseconds, in the order given. A config the model
+  // knows cannot launch (too much shared memory, say) gets +infinity.
+  virtual std::vector<double> estimate(const Problem& problem,
+                                       std::span<const Config> configs) const = 0;
+
+  // A spec string that recreates this model through create_model() ("analytical:device=H100-SXM"),
+  // or the file it was loaded from.
+  virtual std::string name() const = 0;
+
+  // Kind, device, versions, feature schema, training data, validation metrics: whatever the
+  // model knows about itself. Always has "kind".
+  virtual nlohmann::json metadata() const = 0;
+
+  // Writes the model as a safetensors file. Throws Error(unsupported) for models without one.
+  virtual void save(const std::string& path) const;
+};
+
+// Options for creating a model, shared by every kind.
+struct ModelOptions {
+  // Policy for a model file whose device or versions do not match the running ones: "warn"
+  // (default) or "refuse". The schema of features must always match.
+  std::string mismatch_policy = "warn";
+  std::string expect_device;  // driver name of the running device; empty: don't check
+};
+
+using ModelFactory = std::function<std::unique_ptr<PerformanceModel>(
+    const std::vector<std::pair<std::string, std::string>>& params, const ModelOptions&)>;
+using ModelLoader = std::function<std::unique_ptr<PerformanceModel>(
+    const std::string& path, const nlohmann::json& metadata, const ModelOptions&)>;
+
+struct ModelKindInfo {
+  std::string kind;
+  std::string description;
+  ModelFactory factory;  // from a spec string; may be empty (file-only kinds)
+  ModelLoader loader;    // from a safetensors file; may be empty
+};
+
+// Registers a kind. Built-in kinds are registered before main. Throws on a duplicate kind.
+void register_model_kind(ModelKindInfo info);
+std::vector<ModelKindInfo> model_kinds();
+
+// Creates a model from a spec string ("analytical", "analytical:device=H200,launch_us=4") or a
+// path to a model file (anything ending in .safetensors, or an existing file). An unknown kind is
+// answered with Error(not_found) listing the known kinds.
+std::unique_ptr<PerformanceModel> create_model(std::string_view spec,
+                                               const ModelOptions& options = {});
+
+// Reads the metadata of a model file without building the model.
+nlohmann::json read_model_metadata(const std::string& path);
+
+}  // namespace gemmsift

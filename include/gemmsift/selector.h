@@ -1,0 +1,95 @@
+// gemmsift: chooses which configs an autotuner should compile and benchmark.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gemmsift/config.h"
+#include "gemmsift/model.h"
+#include "gemmsift/problem.h"
+#include "gemmsift/space.h"
+
+namespace gemmsift {
+
+// How many configs are compiled and timed.
+//   SAME     all of the search space, in Inductor's order; the model is not used
+//   DEFAULT  as many as Inductor's DEFAULT list has for the problem, chosen by the model
+//   k        the model's top k (an integer >= 1); "fast" is 1
+struct BenchmarkSpace {
+  enum class Kind : std::uint8_t { same, default_count, top_k };
+  Kind kind = Kind::default_count;
+  int k = 0;  // top_k only
+
+  static BenchmarkSpace same() { return {Kind::same, 0}; }
+  static BenchmarkSpace default_count() { return {Kind::default_count, 0}; }
+  static BenchmarkSpace top(int k);
+  // "SAME", "DEFAULT", "fast", or a positive integer; case-insensitive.
+  static BenchmarkSpace parse(std::string_view text);
+  std::string to_string() const;
+  friend bool operator==(const BenchmarkSpace&, const BenchmarkSpace&) = default;
+};
+
+enum class Source : std::uint8_t { lut, model, space };
+std::string_view to_string(Source) noexcept;
+
+// One config to benchmark, with where it came from.
+struct Candidate {
+  Config config;
+  Source source = Source::model;
+  int model_rank = -1;  // 0-based rank among the model's predictions; -1 if the model did not rank it
+  double predicted_us = std::numeric_limits<double>::quiet_NaN();
+  std::string origin;   // the model's name, or the lookup table file and entry
+};
+
+// Configs pinned for a problem from outside the model (the lookup table implements this).
+struct PinnedConfig {
+  Config config;
+  std::string origin;
+};
+class PinnedConfigs {
+ public:
+  virtual ~PinnedConfigs() = default;
+  virtual std::vector<PinnedConfig> pinned(const Problem& problem) const = 0;
+};
+
+struct SelectOptions {
+  SpaceKind search_space = SpaceKind::EXHAUSTIVE;
+  BenchmarkSpace benchmark_space = BenchmarkSpace::default_count();
+  SpaceOptions space_options;
+};
+
+struct Selection {
+  Problem problem;
+  std::vector<Candidate> candidates;   // in the order to benchmark: pinned first, then by prediction
+  std::size_t search_space_size = 0;   // configs the model scored
+  std::size_t default_count = 0;       // size of Inductor's DEFAULT list for this problem
+  std::string model;                   // the model's name; empty for SAME
+  // True when there is nothing to choose between (a single candidate): the autotuner may use it
+  // without benchmarking.
+  bool skip_benchmark = false;
+};
+
+class Selector {
+ public:
+  // `model` may be null only with BenchmarkSpace SAME.
+  explicit Selector(std::shared_ptr<const PerformanceModel> model, SelectOptions options = {});
+
+  // Where lookup-table hits enter: pinned configs are always benchmarked, ahead of the model's.
+  void set_pinned(std::shared_ptr<const PinnedConfigs> pinned);
+
+  Selection select(const Problem& problem) const;
+
+  const SelectOptions& options() const noexcept { return options_; }
+  const PerformanceModel* model() const noexcept { return model_.get(); }
+
+ private:
+  std::shared_ptr<const PerformanceModel> model_;
+  std::shared_ptr<const PinnedConfigs> pinned_;
+  SelectOptions options_;
+};
+
+}  // namespace gemmsift

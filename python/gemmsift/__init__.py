@@ -1,0 +1,221 @@
+"""gemmsift: cheap GEMM autotuning.
+
+Pure Python over libgemmsift's C API (ctypes). Ranks Triton matmul configs so an autotuner benchmarks
+a handful instead of hundreds::
+
+    import gemmsift
+    sel = gemmsift.select(gemmsift.Problem(4096, 4096, 4096, dtype="bf16", layout="NT"),
+                          benchmark_space=5)
+    for cand in sel.candidates:
+        print(cand.config, cand.predicted_us)
+"""
+
+import ctypes
+import dataclasses
+import json
+import math
+from typing import List, Optional, Sequence, Union
+
+from . import _lib
+from ._lib import CConfig, __version__, library_path
+from .errors import (FileError, GemmsiftError, InternalError, InvalidArgumentError, LibraryError,
+                     MismatchError, NotFoundError, ParseError, UnsupportedError)
+
+__all__ = [
+    "Problem", "Config", "Candidate", "Selection", "Model", "space", "select", "version",
+    "library_path", "GemmsiftError", "InvalidArgumentError", "ParseError", "FileError",
+    "NotFoundError", "UnsupportedError", "MismatchError", "InternalError", "LibraryError",
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One GEMM: C[M,N] = A[M,K] @ B[K,N]. layout: N = row-major, T = stored transposed, one letter
+    for A then one for B (nn.Linear is "NT")."""
+
+    m: int
+    n: int
+    k: int
+    dtype: str = "bf16"
+    layout: str = "NN"
+    op: str = "mm"
+    device: str = ""
+    batch: int = 1
+
+    def to_json(self) -> str:
+        d = {"m": int(self.m), "n": int(self.n), "k": int(self.k), "dtype": str(self.dtype),
+             "layout": str(self.layout), "op": str(self.op)}
+        if self.device:
+            d["device"] = str(self.device)
+        if self.batch != 1:
+            d["batch"] = int(self.batch)
+        return json.dumps(d)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """One triton_mm kernel configuration."""
+
+    block_m: int
+    block_n: int
+    block_k: int
+    group_m: int = 8
+    num_stages: int = 3
+    num_warps: int = 4
+    template: str = "triton_mm"
+
+    @classmethod
+    def from_json(cls, d) -> "Config":
+        return cls(d["block_m"], d["block_n"], d["block_k"], d.get("group_m", 8),
+                   d["num_stages"], d["num_warps"], d.get("template", "triton_mm"))
+
+    def to_c(self) -> CConfig:
+        if self.template != "triton_mm":
+            raise InvalidArgumentError(f"unknown template '{self.template}': expected triton_mm", 1)
+        return CConfig(0, self.block_m, self.block_n, self.block_k, self.group_m, self.num_stages,
+                       self.num_warps)
+
+    def __str__(self) -> str:
+        return (f"{self.block_m}x{self.block_n}x{self.block_k} g{self.group_m} "
+                f"s{self.num_stages} w{self.num_warps}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Candidate:
+    config: Config
+    source: str                    # "lut", "model" or "space"
+    model_rank: Optional[int]      # rank among the model's predictions (0 = best), if ranked
+    predicted_us: Optional[float]  # None when the model did not score it or it cannot launch
+    origin: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    problem: Problem
+    candidates: List[Candidate]
+    search_space_size: int
+    default_count: int
+    model: str
+    skip_benchmark: bool
+
+    @property
+    def configs(self) -> List[Config]:
+        return [c.config for c in self.candidates]
+
+
+ProblemLike = Union[Problem, dict]
+
+
+def _problem(p: ProblemLike) -> Problem:
+    if isinstance(p, Problem):
+        return p
+    if isinstance(p, dict):
+        return Problem(**p)
+    raise InvalidArgumentError(f"expected a gemmsift.Problem or a dict, got {type(p).__name__}", 1)
+
+
+def _opts(**kw) -> bytes:
+    return json.dumps({k: v for k, v in kw.items() if v is not None}).encode()
+
+
+def version() -> str:
+    """Version of the loaded libgemmsift."""
+    v = ctypes.c_char_p()
+    abi = ctypes.c_int()
+    _lib.check(_lib.lib().gs_version(ctypes.byref(v), ctypes.byref(abi)))
+    return v.value.decode()
+
+
+def space(problem: ProblemLike, space: str = "EXHAUSTIVE",
+          shared_memory_limit: Optional[int] = None) -> List[Config]:
+    """The search space Inductor (torch 2.11) would use for this problem, in its order."""
+    p = _problem(problem)
+    out = ctypes.c_void_p()
+    _lib.check(_lib.lib().gs_space(p.to_json().encode(),
+                                   _opts(space=space, shared_memory_limit=shared_memory_limit),
+                                   ctypes.byref(out)))
+    data = json.loads(_lib.take_string(out))
+    return [Config.from_json(c) for c in data["configs"]]
+
+
+class Model:
+    """A performance model: a spec ("analytical", "analytical:device=H200") or a model file."""
+
+    def __init__(self, spec: str = "analytical", mismatch_policy: str = "warn",
+                 expect_device: Optional[str] = None):
+        self._handle = ctypes.c_void_p()
+        _lib.check(_lib.lib().gs_model_create(
+            spec.encode(), _opts(mismatch_policy=mismatch_policy, expect_device=expect_device),
+            ctypes.byref(self._handle)))
+        self._lib = _lib.lib()
+
+    def close(self) -> None:
+        if self._handle:
+            self._lib.gs_model_free(self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:
+            pass
+
+    def _require_open(self):
+        if not self._handle:
+            raise InvalidArgumentError("the model is closed", 1)
+
+    def info(self) -> dict:
+        """Kind, device, versions, schema and metrics of the model."""
+        self._require_open()
+        out = ctypes.c_void_p()
+        _lib.check(self._lib.gs_model_info(self._handle, ctypes.byref(out)))
+        return json.loads(_lib.take_string(out))
+
+    @property
+    def name(self) -> str:
+        return self.info()["name"]
+
+    def estimate(self, problem: ProblemLike, configs: Sequence[Config]) -> List[float]:
+        """Predicted microseconds per config (math.inf where a config cannot launch)."""
+        self._require_open()
+        p = _problem(problem)
+        n = len(configs)
+        arr = (CConfig * n)(*[c.to_c() for c in configs])
+        out = (ctypes.c_double * n)()
+        _lib.check(self._lib.gs_model_estimate(self._handle, p.to_json().encode(), arr, n, out))
+        return list(out)
+
+
+def select(problem: ProblemLike, model: Union[Model, str, None] = "analytical",
+           benchmark_space: Union[str, int] = "DEFAULT", space: str = "EXHAUSTIVE",
+           shared_memory_limit: Optional[int] = None) -> Selection:
+    """The configs to benchmark for a problem, best first. benchmark_space: "SAME", "DEFAULT",
+    "fast" (= 1) or an integer k."""
+    p = _problem(problem)
+    owned = None
+    if isinstance(model, str):
+        owned = model = Model(model)
+    try:
+        handle = model._handle if model is not None else None
+        if model is not None:
+            model._require_open()
+        out = ctypes.c_void_p()
+        _lib.check(_lib.lib().gs_select(
+            handle, p.to_json().encode(),
+            _opts(space=space, benchmark_space=benchmark_space,
+                  shared_memory_limit=shared_memory_limit),
+            ctypes.byref(out)))
+        data = json.loads(_lib.take_string(out))
+    finally:
+        if owned is not None:
+            owned.close()
+    cands = [Candidate(Config.from_json(c["config"]), c["source"], c["model_rank"],
+                       c["predicted_us"], c.get("origin", "")) for c in data["candidates"]]
+    return Selection(p, cands, data["search_space_size"], data["default_count"], data["model"],
+                     data["skip_benchmark"])

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Builds gemmsift and runs every test: C++ (GoogleTest, RapidCheck, CLI), Python (pytest), then the
+# C++ tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS="$(nproc)"
+PY=/usr/bin/python3  # Debian's python3, which has python3-pytest
+
+echo "== release build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DGEMMSIFT_WERROR=ON >/dev/null
+cmake --build build -j"$JOBS"
+echo "== C++ tests"
+ctest --test-dir build --output-on-failure -j"$JOBS"
+echo "== Python tests"
+GEMMSIFT_LIBRARY="$PWD/build/libgemmsift.so" "$PY" -m pytest -q tests/python
+
+echo "== ASan + UBSan build"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGEMMSIFT_SANITIZE=ON \
+  -DGEMMSIFT_BUILD_BENCH=OFF -DGEMMSIFT_WERROR=ON >/dev/null
+cmake --build build-asan -j"$JOBS"
+echo "== C++ tests under sanitizers"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$JOBS"
+echo "== all tests passed"

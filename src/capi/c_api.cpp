@@ -1,0 +1,245 @@
+// The C boundary: every entry point catches everything and turns it into a status.
+#include "gemmsift/c_api.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+
+#include "gemmsift/error.h"
+#include "gemmsift/json.h"
+#include "gemmsift/model.h"
+#include "gemmsift/selector.h"
+#include "gemmsift/space.h"
+#include "gemmsift/version.h"
+#include "core/json_util.h"
+
+struct gs_model {
+  std::shared_ptr<const gemmsift::PerformanceModel> model;
+};
+
+namespace {
+
+using gemmsift::Error;
+using gemmsift::ErrorCode;
+
+struct LastError {
+  std::string message;
+  int code = GS_OK;
+};
+
+LastError& last_error() {
+  thread_local LastError e;
+  return e;
+}
+
+int fail(int code, std::string message) {
+  auto& e = last_error();
+  e.code = code;
+  e.message = std::move(message);
+  return code;
+}
+
+template <typename F>
+int guarded(const char* fn, F&& body) {
+  try {
+    body();
+    return GS_OK;
+  } catch (const Error& e) {
+    return fail(static_cast<int>(e.code()), e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(GS_ERR_INTERNAL, fmt::format("{}: out of memory", fn));
+  } catch (const std::exception& e) {
+    return fail(GS_ERR_INTERNAL, fmt::format("{}: {}", fn, e.what()));
+  } catch (...) {
+    return fail(GS_ERR_INTERNAL, fmt::format("{}: unknown exception", fn));
+  }
+}
+
+void require(const void* p, const char* fn, const char* arg) {
+  if (p == nullptr) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("{}: {} must not be NULL", fn, arg));
+  }
+}
+
+char* dup_string(const std::string& s) {
+  char* out = static_cast<char*>(std::malloc(s.size() + 1));
+  if (!out) throw std::bad_alloc();
+  std::memcpy(out, s.data(), s.size() + 1);
+  return out;
+}
+
+gemmsift::Problem parse_problem(const char* problem_json) {
+  return gemmsift::problem_from_json(gemmsift::parse_json_text(problem_json, "problem"), "problem");
+}
+
+nlohmann::json parse_options(const char* options_json) {
+  if (options_json == nullptr || *options_json == '\0') return nlohmann::json::object();
+  auto j = gemmsift::parse_json_text(options_json, "options");
+  if (!j.is_object()) {
+    throw Error(ErrorCode::parse, fmt::format("options: expected a JSON object, got {}",
+                                              gemmsift::detail::describe(j)));
+  }
+  return j;
+}
+
+std::string string_option(const nlohmann::json& o, const char* key, const std::string& fallback) {
+  if (!o.contains(key)) return fallback;
+  if (o[key].is_string()) return o[key].get<std::string>();
+  if (o[key].is_number_integer()) return std::to_string(o[key].get<long long>());
+  throw Error(ErrorCode::parse, fmt::format("options/{}: expected a string, got {}", key,
+                                            gemmsift::detail::describe(o[key])));
+}
+
+gemmsift::SpaceOptions space_options(const nlohmann::json& o) {
+  gemmsift::SpaceOptions so;
+  if (o.contains("shared_memory_limit") && !o["shared_memory_limit"].is_null()) {
+    so.shared_memory_limit = gemmsift::detail::get_int(o, "options", "shared_memory_limit");
+  }
+  return so;
+}
+
+gemmsift::Config from_c(const gs_config& c, std::size_t i) {
+  gemmsift::Config out;
+  if (c.template_id != 0) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("configs[{}].template_id: unknown template {}", i, c.template_id));
+  }
+  out.block_m = c.block_m;
+  out.block_n = c.block_n;
+  out.block_k = c.block_k;
+  out.group_m = c.group_m;
+  out.num_stages = c.num_stages;
+  out.num_warps = c.num_warps;
+  return out;
+}
+
+gs_config to_c(const gemmsift::Config& c) {
+  return gs_config{static_cast<int32_t>(c.tmpl), c.block_m, c.block_n, c.block_k,
+                   c.group_m,  c.num_stages, c.num_warps};
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* gs_last_error(void) { return last_error().message.c_str(); }
+int gs_last_error_code(void) { return last_error().code; }
+
+int gs_version(const char** out_version, int* out_abi) {
+  return guarded("gs_version", [&] {
+    static const std::string v(gemmsift::version());
+    if (out_version) *out_version = v.c_str();
+    if (out_abi) *out_abi = GS_ABI_VERSION;
+  });
+}
+
+int gs_free_string(char* s) {
+  std::free(s);
+  return GS_OK;
+}
+
+int gs_space(const char* problem_json, const char* options_json, char** out_json) {
+  return guarded("gs_space", [&] {
+    require(problem_json, "gs_space", "problem_json");
+    require(out_json, "gs_space", "out_json");
+    auto problem = parse_problem(problem_json);
+    auto o = parse_options(options_json);
+    gemmsift::detail::check_keys(o, "options", {"space", "shared_memory_limit"});
+    auto kind = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
+    auto configs = gemmsift::search_space(problem, kind, space_options(o));
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& c : configs) list.push_back(gemmsift::to_json(c));
+    nlohmann::json out = {{"problem", gemmsift::to_json(problem)},
+                          {"space", gemmsift::to_string(kind)},
+                          {"configs", std::move(list)}};
+    *out_json = dup_string(out.dump());
+  });
+}
+
+int gs_space_configs(const char* problem_json, const char* options_json, gs_config* out,
+                     size_t capacity, size_t* out_count) {
+  return guarded("gs_space_configs", [&] {
+    require(problem_json, "gs_space_configs", "problem_json");
+    require(out_count, "gs_space_configs", "out_count");
+    if (capacity > 0) require(out, "gs_space_configs", "out");
+    auto problem = parse_problem(problem_json);
+    auto o = parse_options(options_json);
+    gemmsift::detail::check_keys(o, "options", {"space", "shared_memory_limit"});
+    auto kind = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
+    auto configs = gemmsift::search_space(problem, kind, space_options(o));
+    *out_count = configs.size();
+    for (std::size_t i = 0; i < configs.size() && i < capacity; ++i) out[i] = to_c(configs[i]);
+  });
+}
+
+int gs_model_create(const char* spec, const char* options_json, gs_model** out_model) {
+  return guarded("gs_model_create", [&] {
+    require(spec, "gs_model_create", "spec");
+    require(out_model, "gs_model_create", "out_model");
+    *out_model = nullptr;
+    auto o = parse_options(options_json);
+    gemmsift::detail::check_keys(o, "options", {"mismatch_policy", "expect_device"});
+    gemmsift::ModelOptions mo;
+    mo.mismatch_policy = string_option(o, "mismatch_policy", mo.mismatch_policy);
+    mo.expect_device = string_option(o, "expect_device", "");
+    auto handle = std::make_unique<gs_model>();
+    handle->model = gemmsift::create_model(spec, mo);
+    *out_model = handle.release();
+  });
+}
+
+int gs_model_free(gs_model* model) {
+  delete model;
+  return GS_OK;
+}
+
+int gs_model_info(const gs_model* model, char** out_json) {
+  return guarded("gs_model_info", [&] {
+    require(model, "gs_model_info", "model");
+    require(out_json, "gs_model_info", "out_json");
+    nlohmann::json info = model->model->metadata();
+    info["name"] = model->model->name();
+    *out_json = dup_string(info.dump());
+  });
+}
+
+int gs_model_estimate(const gs_model* model, const char* problem_json, const gs_config* configs,
+                      size_t n, double* out_us) {
+  return guarded("gs_model_estimate", [&] {
+    require(model, "gs_model_estimate", "model");
+    require(problem_json, "gs_model_estimate", "problem_json");
+    if (n > 0) {
+      require(configs, "gs_model_estimate", "configs");
+      require(out_us, "gs_model_estimate", "out_us");
+    }
+    auto problem = parse_problem(problem_json);
+    std::vector<gemmsift::Config> cs;
+    cs.reserve(n);
+    for (std::size_t i = 0; i < n; ++i) cs.push_back(from_c(configs[i], i));
+    auto pred = model->model->estimate(problem, cs);
+    std::copy(pred.begin(), pred.end(), out_us);
+  });
+}
+
+int gs_select(const gs_model* model, const char* problem_json, const char* options_json,
+              char** out_json) {
+  return guarded("gs_select", [&] {
+    require(problem_json, "gs_select", "problem_json");
+    require(out_json, "gs_select", "out_json");
+    auto problem = parse_problem(problem_json);
+    auto o = parse_options(options_json);
+    gemmsift::detail::check_keys(o, "options", {"space", "benchmark_space", "shared_memory_limit"});
+    gemmsift::SelectOptions so;
+    so.search_space = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
+    so.benchmark_space = gemmsift::BenchmarkSpace::parse(string_option(o, "benchmark_space", "DEFAULT"));
+    so.space_options = space_options(o);
+    gemmsift::Selector selector(model ? model->model : nullptr, so);
+    *out_json = dup_string(gemmsift::to_json(selector.select(problem)).dump());
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,160 @@
+#include "gemmsift/model.h"
+
+#include <fmt/format.h>
+
+#include <mutex>
+
+#include "core/file_util.h"
+#include "core/strings.h"
+#include "gemmsift/error.h"
+#include "gemmsift/safetensors.h"
+#include "models/analytical.h"
+#include "models/model_file.h"
+
+namespace gemmsift {
+
+void PerformanceModel::save(const std::string& path) const {
+  throw Error(ErrorCode::unsupported, fmt::format("model {} cannot be saved to {}", name(), path));
+}
+
+std::map<std::string, std::string> model_file_metadata(const nlohmann::json& metadata) {
+  std::map<std::string, std::string> raw;
+  raw["format"] = kModelFormat;
+  raw["format_version"] = std::to_string(kModelFormatVersion);
+  for (const char* key : {"kind", "device", "dtype"}) {
+    if (metadata.contains(key) && metadata[key].is_string()) raw[key] = metadata[key].get<std::string>();
+  }
+  raw["gemmsift"] = metadata.dump();
+  return raw;
+}
+
+nlohmann::json parse_model_file_metadata(const std::map<std::string, std::string>& raw,
+                                         const std::string& path) {
+  auto it = raw.find("format");
+  if (it == raw.end() || it->second != kModelFormat) {
+    throw Error(ErrorCode::parse,
+                fmt::format("{}: not a gemmsift model file (__metadata__.format must be '{}')", path,
+                            kModelFormat));
+  }
+  auto ver = raw.find("format_version");
+  if (ver == raw.end() || ver->second != std::to_string(kModelFormatVersion)) {
+    throw Error(ErrorCode::mismatch,
+                fmt::format("{}: model format version '{}' is not supported (supported: {})", path,
+                            ver == raw.end() ? "missing" : ver->second, kModelFormatVersion));
+  }
+  auto js = raw.find("gemmsift");
+  if (js == raw.end()) {
+    throw Error(ErrorCode::parse, fmt::format("{}: __metadata__.gemmsift is missing", path));
+  }
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(js->second);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(ErrorCode::parse,
+                fmt::format("{}: __metadata__.gemmsift is not valid JSON (byte {})", path, e.byte));
+  }
+  if (!meta.is_object() || !meta.contains("kind") || !meta["kind"].is_string()) {
+    throw Error(ErrorCode::parse, fmt::format("{}: __metadata__.gemmsift must be an object with a \"kind\"", path));
+  }
+  return meta;
+}
+
+namespace {
+
+struct Registry {
+  std::mutex mutex;
+  std::vector<ModelKindInfo> kinds;
+};
+
+Registry& registry() {
+  static Registry* r = [] {
+    auto* reg = new Registry;  // never destroyed: models may be created during static teardown
+    reg->kinds.push_back(analytical_model_kind());
+    return reg;
+  }();
+  return *r;
+}
+
+std::string kind_list(const std::vector<ModelKindInfo>& kinds) {
+  std::vector<std::string> names;
+  for (const auto& k : kinds) names.push_back(k.kind);
+  return detail::join(names, ", ");
+}
+
+bool looks_like_path(std::string_view spec) {
+  return spec.ends_with(".safetensors") || spec.find('/') != std::string_view::npos ||
+         detail::file_exists(std::string(spec));
+}
+
+}  // namespace
+
+void register_model_kind(ModelKindInfo info) {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (const auto& k : r.kinds) {
+    if (k.kind == info.kind) {
+      throw Error(ErrorCode::invalid_argument, fmt::format("model kind '{}' is already registered", info.kind));
+    }
+  }
+  r.kinds.push_back(std::move(info));
+}
+
+std::vector<ModelKindInfo> model_kinds() {
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  return r.kinds;
+}
+
+nlohmann::json read_model_metadata(const std::string& path) {
+  return parse_model_file_metadata(read_safetensors_metadata(path), path);
+}
+
+std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const ModelOptions& options) {
+  std::string_view spec = detail::trim(spec_in);
+  if (spec.empty()) throw Error(ErrorCode::invalid_argument, "empty model spec");
+  if (options.mismatch_policy != "warn" && options.mismatch_policy != "refuse") {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("mismatch policy '{}': expected warn or refuse", options.mismatch_policy));
+  }
+  auto kinds = model_kinds();
+  if (looks_like_path(spec)) {
+    std::string path(spec);
+    nlohmann::json meta = read_model_metadata(path);
+    std::string kind = meta["kind"].get<std::string>();
+    for (const auto& k : kinds) {
+      if (k.kind == kind && k.loader) return k.loader(path, meta, options);
+    }
+    throw Error(ErrorCode::not_found,
+                fmt::format("{}: model kind '{}' is not known to this build: known kinds are {}",
+                            path, kind, kind_list(kinds)));
+  }
+  std::string_view kind = spec;
+  std::vector<std::pair<std::string, std::string>> params;
+  if (auto colon = spec.find(':'); colon != std::string_view::npos) {
+    kind = spec.substr(0, colon);
+    for (auto part : detail::split(spec.substr(colon + 1), ',')) {
+      part = detail::trim(part);
+      if (part.empty()) continue;
+      auto eq = part.find('=');
+      if (eq == std::string_view::npos || eq == 0) {
+        throw Error(ErrorCode::parse,
+                    fmt::format("model spec '{}': expected key=value, got '{}'", spec, part));
+      }
+      params.emplace_back(std::string(detail::trim(part.substr(0, eq))),
+                          std::string(detail::trim(part.substr(eq + 1))));
+    }
+  }
+  for (const auto& k : kinds) {
+    if (k.kind == kind) {
+      if (!k.factory) {
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("model kind '{}' is loaded from a file, not created from a spec", kind));
+      }
+      return k.factory(params, options);
+    }
+  }
+  throw Error(ErrorCode::not_found, fmt::format("unknown model '{}': known kinds are {} (or give a .safetensors file)",
+                                                kind, kind_list(kinds)));
+}
+
+}  // namespace gemmsift

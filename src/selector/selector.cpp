@@ -1,0 +1,139 @@
+#include "gemmsift/selector.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <numeric>
+#include <unordered_set>
+
+#include "core/strings.h"
+#include "gemmsift/error.h"
+
+namespace gemmsift {
+
+BenchmarkSpace BenchmarkSpace::top(int k) {
+  if (k < 1) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("benchmark space: k must be at least 1, got {}", k));
+  }
+  return {Kind::top_k, k};
+}
+
+BenchmarkSpace BenchmarkSpace::parse(std::string_view text) {
+  std::string v = detail::lower(detail::trim(text));
+  if (v == "same") return same();
+  if (v == "default") return default_count();
+  if (v == "fast") return top(1);
+  if (auto k = detail::parse_int<int>(v); k && *k >= 1) return top(*k);
+  throw Error(ErrorCode::invalid_argument,
+              fmt::format("benchmark space '{}': expected SAME, DEFAULT, fast or a positive integer",
+                          text));
+}
+
+std::string BenchmarkSpace::to_string() const {
+  switch (kind) {
+    case Kind::same: return "SAME";
+    case Kind::default_count: return "DEFAULT";
+    case Kind::top_k: return std::to_string(k);
+  }
+  return "?";
+}
+
+std::string_view to_string(Source s) noexcept {
+  switch (s) {
+    case Source::lut: return "lut";
+    case Source::model: return "model";
+    case Source::space: return "space";
+  }
+  return "?";
+}
+
+Selector::Selector(std::shared_ptr<const PerformanceModel> model, SelectOptions options)
+    : model_(std::move(model)), options_(std::move(options)) {
+  if (!model_ && options_.benchmark_space.kind != BenchmarkSpace::Kind::same) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("benchmark space {} needs a model", options_.benchmark_space.to_string()));
+  }
+}
+
+void Selector::set_pinned(std::shared_ptr<const PinnedConfigs> pinned) { pinned_ = std::move(pinned); }
+
+Selection Selector::select(const Problem& problem) const {
+  problem.validate();
+  Selection sel;
+  sel.problem = problem;
+  const auto space = search_space(problem, options_.search_space, options_.space_options);
+  sel.default_count = options_.search_space == SpaceKind::DEFAULT
+                          ? space.size()
+                          : search_space(problem, SpaceKind::DEFAULT, options_.space_options).size();
+
+  std::unordered_set<Config, ConfigHash> chosen;
+  if (pinned_) {
+    for (auto& p : pinned_->pinned(problem)) {
+      if (!chosen.insert(p.config).second) continue;
+      Candidate c;
+      c.config = p.config;
+      c.source = Source::lut;
+      c.origin = std::move(p.origin);
+      sel.candidates.push_back(std::move(c));
+    }
+  }
+  const std::size_t pinned_count = sel.candidates.size();
+
+  const auto& bs = options_.benchmark_space;
+  if (bs.kind == BenchmarkSpace::Kind::same) {
+    for (const Config& cfg : space) {
+      if (!chosen.insert(cfg).second) continue;
+      Candidate c;
+      c.config = cfg;
+      c.source = Source::space;
+      sel.candidates.push_back(std::move(c));
+    }
+    sel.search_space_size = space.size();
+  } else {
+    const std::size_t k =
+        bs.kind == BenchmarkSpace::Kind::top_k ? static_cast<std::size_t>(bs.k) : sel.default_count;
+    sel.model = model_->name();
+    sel.search_space_size = space.size();
+    const std::vector<double> pred = model_->estimate(problem, space);
+    if (pred.size() != space.size()) {
+      throw Error(ErrorCode::internal,
+                  fmt::format("model {} returned {} predictions for {} configs", sel.model,
+                              pred.size(), space.size()));
+    }
+    std::vector<std::size_t> order(space.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    // NaN sorts last, ties keep Inductor's order.
+    auto key = [&](std::size_t i) { return std::isnan(pred[i]) ? std::numeric_limits<double>::infinity() : pred[i]; };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+    // Rank of every config, so pinned configs can report theirs too.
+    std::vector<int> rank(space.size());
+    for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = static_cast<int>(r);
+    for (std::size_t i = 0; i < pinned_count; ++i) {
+      auto& c = sel.candidates[i];
+      auto it = std::find(space.begin(), space.end(), c.config);
+      if (it != space.end()) {
+        auto idx = static_cast<std::size_t>(it - space.begin());
+        c.model_rank = rank[idx];
+        c.predicted_us = pred[idx];
+      }
+    }
+    std::size_t added = 0;
+    for (std::size_t r = 0; r < order.size() && added < k; ++r) {
+      const std::size_t i = order[r];
+      if (!chosen.insert(space[i]).second) continue;
+      Candidate c;
+      c.config = space[i];
+      c.source = Source::model;
+      c.model_rank = static_cast<int>(r);
+      c.predicted_us = pred[i];
+      c.origin = sel.model;
+      sel.candidates.push_back(std::move(c));
+      ++added;
+    }
+  }
+  sel.skip_benchmark = sel.candidates.size() == 1;
+  return sel;
+}
+
+}  // namespace gemmsift

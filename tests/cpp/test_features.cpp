@@ -1,0 +1,105 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+#include "gemmsift/error.h"
+#include "gemmsift/features.h"
+
+using namespace gemmsift;
+
+namespace {
+Problem make(std::int64_t m, std::int64_t n, std::int64_t k, DType dt = DType::bf16) {
+  Problem p;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.dtype = dt;
+  return p;
+}
+}  // namespace
+
+TEST(Features, Proposal12IsTheProposalsList) {
+  auto s = FeatureSchema::named("proposal12");
+  std::vector<std::string> names;
+  for (const auto& f : s.specs()) {
+    names.push_back(f.name);
+    EXPECT_EQ(f.transform, Transform::log);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"dtype_bits", "m", "n", "k", "total_gb", "total_gflop",
+                                             "flop_per_byte", "block_k", "block_m", "block_n",
+                                             "num_stages", "num_warps"}));
+}
+
+TEST(Features, RawValuesMatchTheProposalsFormulas) {
+  auto s = FeatureSchema::named("proposal12");
+  Problem p = make(1024, 512, 256, DType::fp16);
+  Config c{Template::triton_mm, 64, 128, 32, 8, 3, 4};
+  FeatureMatrix x(1, 12);
+  s.compute(p, std::span<const Config>(&c, 1), x);
+  const double gb = (1024.0 * 256 + 256.0 * 512 + 1024.0 * 512) * 2 / 1e9;
+  const double gflop = 2.0 * 1024 * 512 * 256 / 1e9;
+  const double want[] = {16, 1024, 512, 256, gb, gflop, gflop / gb, 32, 64, 128, 3, 4};
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_NEAR(x(0, i), std::log(want[i]), 1e-5) << s.specs()[static_cast<std::size_t>(i)].name;
+  }
+}
+
+TEST(Features, FitAndStandardize) {
+  auto s = FeatureSchema::named("proposal12");
+  std::vector<Config> cs = {{Template::triton_mm, 32, 32, 16, 8, 1, 2},
+                            {Template::triton_mm, 64, 64, 32, 8, 2, 4},
+                            {Template::triton_mm, 128, 128, 64, 8, 3, 8}};
+  Problem p = make(4096, 4096, 4096);
+  FeatureMatrix x(3, 12);
+  s.compute(p, cs, x);
+  s.fit(x);
+  ASSERT_TRUE(s.fitted());
+  // block_m column: log 32, log 64, log 128 -> mean log 64, sample std log 2.
+  EXPECT_NEAR(s.mean()[8], std::log(64.0), 1e-5);
+  EXPECT_NEAR(s.stddev()[8], std::log(2.0), 1e-5);
+  // A constant column (dtype bits) gets std 1, not 0.
+  EXPECT_FLOAT_EQ(s.stddev()[0], 1.0f);
+  auto z = s.encode(p, cs);
+  EXPECT_NEAR(z(0, 8), -1.0, 1e-5);
+  EXPECT_NEAR(z(2, 8), 1.0, 1e-5);
+}
+
+TEST(Features, JsonRoundTripKeepsNormalisation) {
+  auto s = FeatureSchema::named("gemmsift1", 114);
+  std::vector<Config> cs = {{Template::triton_mm, 32, 32, 16, 8, 1, 2},
+                            {Template::triton_mm, 64, 128, 32, 8, 4, 4}};
+  FeatureMatrix x(2, static_cast<Eigen::Index>(s.size()));
+  s.compute(make(100, 200, 300), cs, x);
+  s.fit(x);
+  auto back = FeatureSchema::from_json(s.to_json());
+  EXPECT_TRUE(back == s);
+  EXPECT_EQ(back.sm_count(), 114);
+}
+
+TEST(Features, RicherFeatures) {
+  FeatureSchema s("t", {{"tiles", Transform::none}, {"waves", Transform::none},
+                        {"tile_efficiency", Transform::none}, {"even_k", Transform::none},
+                        {"b_transposed", Transform::none}}, 132);
+  Problem p = make(1000, 1000, 100);
+  p.layout = Layout::NT;
+  Config c{Template::triton_mm, 128, 128, 64, 8, 3, 4};
+  FeatureMatrix x(1, 5);
+  s.compute(p, std::span<const Config>(&c, 1), x);
+  EXPECT_FLOAT_EQ(x(0, 0), 64);  // 8 x 8 tiles
+  EXPECT_FLOAT_EQ(x(0, 1), 64.0f / 132);
+  EXPECT_NEAR(x(0, 2), (1000.0 * 1000 * 100) / (64.0 * 128 * 128 * 128), 1e-6);
+  EXPECT_FLOAT_EQ(x(0, 3), 0);
+  EXPECT_FLOAT_EQ(x(0, 4), 1);
+}
+
+TEST(Features, UnknownNamesAreListed) {
+  try {
+    FeatureSchema s("t", {{"warp_count", Transform::log}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::not_found);
+    EXPECT_EQ(std::string(e.what()).rfind("unknown feature 'warp_count': known features are dtype_bits, m, n, k", 0), 0u);
+  }
+  EXPECT_THROW(FeatureSchema::named("proposal13"), Error);
+}
