@@ -84,6 +84,32 @@ GS_API int gs_model_estimate(const gs_model* model, const char* problem_json,
 GS_API int gs_select(const gs_model* model, const char* problem_json, const char* options_json,
                      char** out_json);
 
+/* Lookup tables (docs/lut-format.md). options_json (may be NULL): {"strict": false}.
+ * Warnings (skipped entries, unknown fields) are returned as a JSON array of strings through
+ * out_warnings_json when it is not NULL. */
+typedef struct gs_lut gs_lut; /* opaque */
+GS_API int gs_lut_load(const char* path, const char* options_json, gs_lut** out_lut,
+                       char** out_warnings_json);
+GS_API int gs_lut_free(gs_lut* lut);
+/* {"found": true, "entry": {"problem": {..}, "configs": [..]}} or {"found": false}. */
+GS_API int gs_lut_lookup(const gs_lut* lut, const char* problem_json, char** out_json);
+/* Adds a measurement to the table file (created if missing) under a file lock, atomically.
+ * config_json: a config with optional "measured_us", "source", "date", "note".
+ * options_json (may be NULL): {"max_configs": 0, "strict": false}. *out_changed (may be NULL)
+ * is 1 when the file changed. */
+GS_API int gs_lut_record(const char* path, const char* problem_json, const char* config_json,
+                         const char* options_json, int* out_changed);
+
+/* A reusable selector: a model (may be NULL only with "benchmark_space":"SAME") and a lookup
+ * table (may be NULL). Both handles may be freed after this call. options_json: as gs_select's,
+ * plus "pinned_only": true to use only table hits when there are any. */
+typedef struct gs_selector gs_selector; /* opaque */
+GS_API int gs_selector_create(const gs_model* model, const gs_lut* lut, const char* options_json,
+                              gs_selector** out_selector);
+GS_API int gs_selector_free(gs_selector* selector);
+GS_API int gs_selector_select(const gs_selector* selector, const char* problem_json,
+                              char** out_json);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,13 @@ enum class Template : std::uint8_t { triton_mm = 0 };
 std::string_view to_string(Template) noexcept;
 Template parse_template(std::string_view);
 
+// What is wrong with one field's value ("expected a power of two from 16 to 256, got 48"), or an
+// empty string when it is in range. Fields: block_m, block_n, block_k, group_m, num_stages,
+// num_warps. The one place the ranges live.
+std::string config_field_error(std::string_view field, std::int64_t value);
+// What a field must be ("a power of two from 16 to 256"); empty for an unknown field.
+std::string_view config_field_expectation(std::string_view field) noexcept;
+
 struct Config {
   Template tmpl = Template::triton_mm;
   int block_m = 0;
@@ -31,6 +38,8 @@ struct Config {
 
   // "128x128x64 g8 s3 w4"
   std::string to_string() const;
+  // Parses to_string()'s form; "g8" may be left out. Error(invalid_argument) when malformed.
+  static Config parse(std::string_view text);
 
   friend auto operator<=>(const Config&, const Config&) = default;
   friend bool operator==(const Config&, const Config&) = default;

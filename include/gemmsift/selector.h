@@ -58,8 +58,12 @@ class PinnedConfigs {
 
 struct SelectOptions {
   SpaceKind search_space = SpaceKind::EXHAUSTIVE;
+  // Pinned (lookup-table) configs do not count toward k: the model's k picks come after them.
   BenchmarkSpace benchmark_space = BenchmarkSpace::default_count();
   SpaceOptions space_options;
+  // When the problem has pinned configs, use only those (no model picks). A single pinned config
+  // then needs no benchmarking at all. Problems without pins are selected as usual.
+  bool pinned_only = false;
 };
 
 struct Selection {

@@ -22,7 +22,8 @@ from .errors import (FileError, GemmsiftError, InternalError, InvalidArgumentErr
                      MismatchError, NotFoundError, ParseError, UnsupportedError)
 
 __all__ = [
-    "Problem", "Config", "Candidate", "Selection", "Model", "space", "select", "version",
+    "Problem", "Config", "Candidate", "Selection", "Model", "LookupTable", "Selector", "space",
+    "select", "record", "version",
     "library_path", "GemmsiftError", "InvalidArgumentError", "ParseError", "FileError",
     "NotFoundError", "UnsupportedError", "MismatchError", "InternalError", "LibraryError",
 ]
@@ -138,20 +139,18 @@ def space(problem: ProblemLike, space: str = "EXHAUSTIVE",
     return [Config.from_json(c) for c in data["configs"]]
 
 
-class Model:
-    """A performance model: a spec ("analytical", "analytical:device=H200") or a model file."""
+class _Handle:
+    """Owns one C handle and frees it once."""
 
-    def __init__(self, spec: str = "analytical", mismatch_policy: str = "warn",
-                 expect_device: Optional[str] = None):
+    _free = ""
+
+    def __init__(self):
         self._handle = ctypes.c_void_p()
-        _lib.check(_lib.lib().gs_model_create(
-            spec.encode(), _opts(mismatch_policy=mismatch_policy, expect_device=expect_device),
-            ctypes.byref(self._handle)))
         self._lib = _lib.lib()
 
     def close(self) -> None:
         if self._handle:
-            self._lib.gs_model_free(self._handle)
+            getattr(self._lib, self._free)(self._handle)
             self._handle = ctypes.c_void_p()
 
     def __enter__(self):
@@ -168,7 +167,20 @@ class Model:
 
     def _require_open(self):
         if not self._handle:
-            raise InvalidArgumentError("the model is closed", 1)
+            raise InvalidArgumentError(f"the {type(self).__name__} is closed", 1)
+
+
+class Model(_Handle):
+    """A performance model: a spec ("analytical", "analytical:device=H200") or a model file."""
+
+    _free = "gs_model_free"
+
+    def __init__(self, spec: str = "analytical", mismatch_policy: str = "warn",
+                 expect_device: Optional[str] = None):
+        super().__init__()
+        _lib.check(self._lib.gs_model_create(
+            spec.encode(), _opts(mismatch_policy=mismatch_policy, expect_device=expect_device),
+            ctypes.byref(self._handle)))
 
     def info(self) -> dict:
         """Kind, device, versions, schema and metrics of the model."""
@@ -215,7 +227,92 @@ def select(problem: ProblemLike, model: Union[Model, str, None] = "analytical",
     finally:
         if owned is not None:
             owned.close()
+    return _selection(p, data)
+
+
+def _selection(p: Problem, data: dict) -> Selection:
     cands = [Candidate(Config.from_json(c["config"]), c["source"], c["model_rank"],
                        c["predicted_us"], c.get("origin", "")) for c in data["candidates"]]
     return Selection(p, cands, data["search_space_size"], data["default_count"], data["model"],
                      data["skip_benchmark"])
+
+
+class LookupTable(_Handle):
+    """A gemmsift lookup table file (docs/lut-format.md). Skipped entries and unknown fields are in
+    .warnings; strict=True makes them errors."""
+
+    _free = "gs_lut_free"
+
+    def __init__(self, path: str, strict: bool = False):
+        super().__init__()
+        warnings = ctypes.c_void_p()
+        _lib.check(self._lib.gs_lut_load(str(path).encode(), _opts(strict=strict),
+                                         ctypes.byref(self._handle), ctypes.byref(warnings)))
+        self.path = str(path)
+        self.warnings: List[str] = json.loads(_lib.take_string(warnings))
+
+    def lookup(self, problem: ProblemLike) -> Optional[dict]:
+        """The entry for the problem (device-specific first, then device-agnostic), or None."""
+        self._require_open()
+        out = ctypes.c_void_p()
+        _lib.check(self._lib.gs_lut_lookup(self._handle, _problem(problem).to_json().encode(),
+                                           ctypes.byref(out)))
+        data = json.loads(_lib.take_string(out))
+        return data["entry"] if data["found"] else None
+
+
+class Selector(_Handle):
+    """A reusable selector over a model and an optional lookup table."""
+
+    _free = "gs_selector_free"
+
+    def __init__(self, model: Union["Model", str, None] = "analytical",
+                 lut: Optional[LookupTable] = None, benchmark_space: Union[str, int] = "DEFAULT",
+                 space: str = "EXHAUSTIVE", pinned_only: bool = False,
+                 shared_memory_limit: Optional[int] = None):
+        super().__init__()
+        owned = Model(model) if isinstance(model, str) else None
+        try:
+            m = owned or model
+            if m is not None:
+                m._require_open()
+            if lut is not None:
+                lut._require_open()
+            _lib.check(self._lib.gs_selector_create(
+                m._handle if m is not None else None, lut._handle if lut is not None else None,
+                _opts(space=space, benchmark_space=benchmark_space, pinned_only=pinned_only,
+                      shared_memory_limit=shared_memory_limit),
+                ctypes.byref(self._handle)))
+        finally:
+            if owned is not None:
+                owned.close()
+
+    def select(self, problem: ProblemLike) -> Selection:
+        self._require_open()
+        p = _problem(problem)
+        out = ctypes.c_void_p()
+        _lib.check(self._lib.gs_selector_select(self._handle, p.to_json().encode(), ctypes.byref(out)))
+        return _selection(p, json.loads(_lib.take_string(out)))
+
+
+def record(path: str, problem: ProblemLike, config: Config, measured_us: Optional[float] = None,
+           source: str = "gemmsift python", date: Optional[str] = None, note: str = "",
+           max_configs: int = 0) -> bool:
+    """Add a measured config to a lookup table file (created if missing), under a file lock and
+    atomically. Returns True when the file changed."""
+    c = {"template": config.template, "block_m": config.block_m, "block_n": config.block_n,
+         "block_k": config.block_k, "group_m": config.group_m, "num_stages": config.num_stages,
+         "num_warps": config.num_warps, "source": source}
+    if measured_us is not None:
+        c["measured_us"] = float(measured_us)
+    if date is None:
+        import datetime
+        date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    c["date"] = date
+    if note:
+        c["note"] = note
+    changed = ctypes.c_int()
+    _lib.check(_lib.lib().gs_lut_record(str(path).encode(), _problem(problem).to_json().encode(),
+                                        json.dumps(c).encode(), _opts(max_configs=max_configs),
+                                        ctypes.byref(changed)))
+    return bool(changed.value)

@@ -60,6 +60,14 @@ def _prototype(lib):
         "gs_model_estimate": (c_int, [model_p, c_char_p, ctypes.POINTER(CConfig), c_size_t,
                                       ctypes.POINTER(ctypes.c_double)]),
         "gs_select": (c_int, [model_p, c_char_p, c_char_p, out_str]),
+        "gs_lut_load": (c_int, [c_char_p, c_char_p, ctypes.POINTER(ctypes.c_void_p), out_str]),
+        "gs_lut_free": (c_int, [ctypes.c_void_p]),
+        "gs_lut_lookup": (c_int, [ctypes.c_void_p, c_char_p, out_str]),
+        "gs_lut_record": (c_int, [c_char_p, c_char_p, c_char_p, c_char_p, ctypes.POINTER(c_int)]),
+        "gs_selector_create": (c_int, [model_p, ctypes.c_void_p, c_char_p,
+                                       ctypes.POINTER(ctypes.c_void_p)]),
+        "gs_selector_free": (c_int, [ctypes.c_void_p]),
+        "gs_selector_select": (c_int, [ctypes.c_void_p, c_char_p, out_str]),
     }
     for name, (restype, argtypes) in protos.items():
         fn = getattr(lib, name)

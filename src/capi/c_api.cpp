@@ -11,6 +11,7 @@
 
 #include "gemmsift/error.h"
 #include "gemmsift/json.h"
+#include "gemmsift/lut.h"
 #include "gemmsift/model.h"
 #include "gemmsift/selector.h"
 #include "gemmsift/space.h"
@@ -19,6 +20,12 @@
 
 struct gs_model {
   std::shared_ptr<const gemmsift::PerformanceModel> model;
+};
+struct gs_lut {
+  std::shared_ptr<const gemmsift::LookupTable> table;
+};
+struct gs_selector {
+  std::unique_ptr<gemmsift::Selector> selector;
 };
 
 namespace {
@@ -120,6 +127,22 @@ gemmsift::Config from_c(const gs_config& c, std::size_t i) {
 gs_config to_c(const gemmsift::Config& c) {
   return gs_config{static_cast<int32_t>(c.tmpl), c.block_m, c.block_n, c.block_k,
                    c.group_m,  c.num_stages, c.num_warps};
+}
+
+gemmsift::SelectOptions select_options(const nlohmann::json& o) {
+  gemmsift::detail::check_keys(o, "options", {"space", "benchmark_space", "shared_memory_limit", "pinned_only"});
+  gemmsift::SelectOptions so;
+  so.search_space = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
+  so.benchmark_space = gemmsift::BenchmarkSpace::parse(string_option(o, "benchmark_space", "DEFAULT"));
+  so.space_options = space_options(o);
+  if (o.contains("pinned_only")) {
+    if (!o["pinned_only"].is_boolean()) {
+      throw Error(ErrorCode::parse, fmt::format("options/pinned_only: expected true or false, got {}",
+                                                gemmsift::detail::describe(o["pinned_only"])));
+    }
+    so.pinned_only = o["pinned_only"].get<bool>();
+  }
+  return so;
 }
 
 }  // namespace
@@ -231,14 +254,104 @@ int gs_select(const gs_model* model, const char* problem_json, const char* optio
     require(problem_json, "gs_select", "problem_json");
     require(out_json, "gs_select", "out_json");
     auto problem = parse_problem(problem_json);
-    auto o = parse_options(options_json);
-    gemmsift::detail::check_keys(o, "options", {"space", "benchmark_space", "shared_memory_limit"});
-    gemmsift::SelectOptions so;
-    so.search_space = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
-    so.benchmark_space = gemmsift::BenchmarkSpace::parse(string_option(o, "benchmark_space", "DEFAULT"));
-    so.space_options = space_options(o);
-    gemmsift::Selector selector(model ? model->model : nullptr, so);
+    gemmsift::Selector selector(model ? model->model : nullptr, select_options(parse_options(options_json)));
     *out_json = dup_string(gemmsift::to_json(selector.select(problem)).dump());
+  });
+}
+
+int gs_lut_load(const char* path, const char* options_json, gs_lut** out_lut, char** out_warnings_json) {
+  return guarded("gs_lut_load", [&] {
+    require(path, "gs_lut_load", "path");
+    require(out_lut, "gs_lut_load", "out_lut");
+    *out_lut = nullptr;
+    if (out_warnings_json) *out_warnings_json = nullptr;
+    auto o = parse_options(options_json);
+    gemmsift::detail::check_keys(o, "options", {"strict"});
+    gemmsift::LutLoadOptions lo;
+    if (o.contains("strict")) {
+      if (!o["strict"].is_boolean()) throw Error(ErrorCode::parse, "options/strict: expected true or false");
+      lo.strict = o["strict"].get<bool>();
+    }
+    std::vector<std::string> warnings;
+    auto handle = std::make_unique<gs_lut>();
+    handle->table = std::make_shared<gemmsift::LookupTable>(gemmsift::LookupTable::load(path, lo, &warnings));
+    if (out_warnings_json) {
+      *out_warnings_json = dup_string(nlohmann::json(warnings).dump());
+    } else {
+      for (const auto& w : warnings) gemmsift::warn(w);
+    }
+    *out_lut = handle.release();
+  });
+}
+
+int gs_lut_free(gs_lut* lut) {
+  delete lut;
+  return GS_OK;
+}
+
+int gs_lut_lookup(const gs_lut* lut, const char* problem_json, char** out_json) {
+  return guarded("gs_lut_lookup", [&] {
+    require(lut, "gs_lut_lookup", "lut");
+    require(problem_json, "gs_lut_lookup", "problem_json");
+    require(out_json, "gs_lut_lookup", "out_json");
+    auto problem = parse_problem(problem_json);
+    const gemmsift::LutEntry* e = lut->table->find(problem);
+    nlohmann::json out = {{"found", e != nullptr}};
+    if (e) out["entry"] = gemmsift::to_json(*e);
+    *out_json = dup_string(out.dump());
+  });
+}
+
+int gs_lut_record(const char* path, const char* problem_json, const char* config_json,
+                  const char* options_json, int* out_changed) {
+  return guarded("gs_lut_record", [&] {
+    require(path, "gs_lut_record", "path");
+    require(problem_json, "gs_lut_record", "problem_json");
+    require(config_json, "gs_lut_record", "config_json");
+    auto problem = parse_problem(problem_json);
+    auto config = gemmsift::lut_config_from_json(gemmsift::parse_json_text(config_json, "config"), "config");
+    auto o = parse_options(options_json);
+    gemmsift::detail::check_keys(o, "options", {"max_configs", "strict"});
+    gemmsift::RecordOptions ro;
+    if (o.contains("max_configs")) {
+      auto v = gemmsift::detail::get_int(o, "options", "max_configs");
+      if (v < 0) throw Error(ErrorCode::invalid_argument, "options/max_configs: expected 0 or more");
+      ro.max_configs = static_cast<std::size_t>(v);
+    }
+    if (o.contains("strict")) {
+      if (!o["strict"].is_boolean()) throw Error(ErrorCode::parse, "options/strict: expected true or false");
+      ro.strict = o["strict"].get<bool>();
+    }
+    bool changed = gemmsift::record_measurement(path, problem, config, ro);
+    if (out_changed) *out_changed = changed ? 1 : 0;
+  });
+}
+
+int gs_selector_create(const gs_model* model, const gs_lut* lut, const char* options_json,
+                       gs_selector** out_selector) {
+  return guarded("gs_selector_create", [&] {
+    require(out_selector, "gs_selector_create", "out_selector");
+    *out_selector = nullptr;
+    auto handle = std::make_unique<gs_selector>();
+    handle->selector = std::make_unique<gemmsift::Selector>(model ? model->model : nullptr,
+                                                            select_options(parse_options(options_json)));
+    if (lut) handle->selector->set_pinned(lut->table);
+    *out_selector = handle.release();
+  });
+}
+
+int gs_selector_free(gs_selector* selector) {
+  delete selector;
+  return GS_OK;
+}
+
+int gs_selector_select(const gs_selector* selector, const char* problem_json, char** out_json) {
+  return guarded("gs_selector_select", [&] {
+    require(selector, "gs_selector_select", "selector");
+    require(problem_json, "gs_selector_select", "problem_json");
+    require(out_json, "gs_selector_select", "out_json");
+    auto problem = parse_problem(problem_json);
+    *out_json = dup_string(gemmsift::to_json(selector->selector->select(problem)).dump());
   });
 }
 

@@ -1,4 +1,5 @@
 #include "cli/commands.h"
+#include "cli/common.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -13,6 +14,7 @@
 #include "gemmsift/device.h"
 #include "gemmsift/error.h"
 #include "gemmsift/json.h"
+#include "gemmsift/lut.h"
 #include "gemmsift/model.h"
 #include "gemmsift/selector.h"
 #include "gemmsift/space.h"
@@ -20,39 +22,21 @@
 
 namespace gemmsift::cli {
 
+Problem ProblemArgs::problem() const {
+  Problem p;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.batch = batch;
+  p.dtype = parse_dtype(dtype);
+  p.layout = parse_layout(layout);
+  p.op = parse_op(op);
+  p.device = device;
+  p.validate();
+  return p;
+}
+
 namespace {
-
-// Flags that describe a problem, shared by several commands.
-struct ProblemArgs {
-  std::int64_t m = 0, n = 0, k = 0, batch = 1;
-  std::string dtype = "bf16", layout = "NN", op = "mm", device;
-
-  void add(CLI::App* app) {
-    app->add_option("--m", m, "rows of A and C")->required();
-    app->add_option("--n", n, "columns of B and C")->required();
-    app->add_option("--k", k, "columns of A, rows of B")->required();
-    app->add_option("--batch", batch, "batch count (bmm)")->capture_default_str();
-    app->add_option("--dtype", dtype, "bf16, fp16 or fp32")->capture_default_str();
-    app->add_option("--layout", layout, "NN, NT (nn.Linear), TN or TT")->capture_default_str();
-    app->add_option("--op", op, "mm, addmm or bmm")->capture_default_str();
-    app->add_option("--device", device,
-                    "device name (H100-SXM, H200, or the driver's name); default: the model's");
-  }
-
-  Problem problem() const {
-    Problem p;
-    p.m = m;
-    p.n = n;
-    p.k = k;
-    p.batch = batch;
-    p.dtype = parse_dtype(dtype);
-    p.layout = parse_layout(layout);
-    p.op = parse_op(op);
-    p.device = device;
-    p.validate();
-    return p;
-  }
-};
 
 std::string fmt_us(double v) {
   if (std::isnan(v)) return "-";
@@ -107,8 +91,13 @@ void add_select_command(CLI::App& app) {
   auto bspace = std::make_shared<std::string>("DEFAULT");
   auto topk = std::make_shared<int>(0);
   auto json = std::make_shared<bool>(false);
+  auto lut = std::make_shared<std::string>();
+  auto lut_only = std::make_shared<bool>(false);
   args->add(cmd);
   cmd->add_option("--model", *model, "model spec or .safetensors file")->capture_default_str();
+  cmd->add_option("--lut", *lut, "lookup table whose configs for the problem are always benchmarked");
+  cmd->add_flag("--lut-only", *lut_only,
+                "when the table has the problem, use only its configs (one config: no benchmarking)");
   cmd->add_option("--space", *space, "search space the model chooses from: DEFAULT or EXHAUSTIVE")
       ->capture_default_str();
   auto* bs = cmd->add_option("--benchmark-space", *bspace,
@@ -122,9 +111,12 @@ void add_select_command(CLI::App& app) {
     SelectOptions so;
     so.search_space = parse_space_kind(*space);
     so.benchmark_space = *topk > 0 ? BenchmarkSpace::top(*topk) : BenchmarkSpace::parse(*bspace);
+    so.pinned_only = *lut_only;
     std::shared_ptr<const PerformanceModel> m;
     if (so.benchmark_space.kind != BenchmarkSpace::Kind::same) m = create_model(*model);
     Selector selector(m, so);
+    if (!lut->empty()) selector.set_pinned(std::make_shared<LookupTable>(LookupTable::load(*lut)));
+    else if (*lut_only) throw Error(ErrorCode::invalid_argument, "--lut-only needs --lut");
     Selection s = selector.select(p);
     if (*json) {
       fmt::print("{}\n", to_json(s).dump(2));
@@ -215,6 +207,7 @@ int run(int argc, char** argv) {
   add_space_command(app);
   add_model_command(app);
   add_device_command(app);
+  add_lut_commands(app);
   auto* ver = app.add_subcommand("version", "print the version");
   ver->callback([] { fmt::print("gemmsift {}\n", version()); });
   try {

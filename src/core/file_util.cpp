@@ -7,23 +7,42 @@
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "gemmsift/error.h"
 
 namespace gemmsift::detail {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+std::string read_file(const std::string& path, std::size_t padding) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     throw Error(ErrorCode::io, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw Error(ErrorCode::io, fmt::format("{}: read failed", path));
-  return std::move(ss).str();
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    int err = errno;
+    ::close(fd);
+    throw Error(ErrorCode::io, fmt::format("{}: not a regular file{}", path, err ? std::string(": ") + std::strerror(err) : ""));
+  }
+  // One read straight into the string (no stream buffers: tables can be tens of megabytes).
+  std::string out;
+  out.reserve(static_cast<std::size_t>(st.st_size) + padding);
+  out.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      throw Error(ErrorCode::io, fmt::format("{}: read failed: {}", path, std::strerror(err)));
+    }
+    if (n == 0) break;  // the file shrank while we read it
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
 }
 
 void write_file_atomic(const std::string& path, std::string_view contents) {

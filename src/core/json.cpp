@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 #include <initializer_list>
 
@@ -77,6 +78,66 @@ std::string describe(const nlohmann::json& v) {
   }
   if (v.is_number() || v.is_boolean() || v.is_null()) return v.dump();
   return v.type_name();  // "object", "array", "binary"
+}
+
+std::string json_error_text(const nlohmann::json::parse_error& e) {
+  std::string s = e.what();
+  // "[json.exception.parse_error.101] parse error at line 1, column 2: syntax error ..."
+  if (auto pos = s.find(": "); pos != std::string::npos) s = s.substr(pos + 2);
+  if (s.find("ill-formed UTF-8") != std::string::npos) {
+    return "invalid UTF-8 byte in a string (the file must be UTF-8)";
+  }
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) out += static_cast<char>(c);
+    else out += fmt::format("\\x{:02x}", c);
+  }
+  return out;
+}
+
+std::size_t json_error_offset(std::string_view text, const nlohmann::json::parse_error& e) {
+  std::size_t end = e.byte > 0 ? e.byte - 1 : 0;
+  if (end >= text.size()) return end;
+  // Walk back to the start of the token that ends at `end`.
+  auto is_word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '+'; };
+  if (text[end] == '"') {
+    std::size_t i = end;
+    while (i > 0) {
+      --i;
+      if (text[i] == '"' && (i == 0 || text[i - 1] != '\\')) return i;
+    }
+    return end;
+  }
+  std::size_t i = end;
+  while (i > 0 && is_word(text[i]) && is_word(text[i - 1])) --i;
+  return i;
+}
+
+std::size_t overflowing_number_offset(std::string_view text) {
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c == '-' || std::isdigit(static_cast<unsigned char>(c))) {
+      std::size_t j = i;
+      while (j < text.size() && (std::isdigit(static_cast<unsigned char>(text[j])) || text[j] == '-' ||
+                                 text[j] == '+' || text[j] == '.' || text[j] == 'e' || text[j] == 'E')) {
+        ++j;
+      }
+      auto v = parse_double(text.substr(i, j - i));
+      if (!v || !std::isfinite(*v)) return i;
+      i = j - 1;
+    }
+  }
+  return 0;
 }
 
 // Rethrows an Error with `prefix` in front of its message (keeping the code).
@@ -197,9 +258,19 @@ nlohmann::json parse_json_text(std::string_view text, std::string_view what) {
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
-    auto [line, col] = detail::line_column(text, e.byte > 0 ? e.byte - 1 : 0);
+    const std::size_t off = detail::json_error_offset(text, e);
+    auto [line, col] = detail::line_column(text, off);
+    std::string msg = detail::json_error_text(e);
+    if (off >= text.size() || msg.find("end of input") != std::string::npos) {
+      msg = "truncated: the input ends before the JSON is complete (" + msg + ")";
+    }
+    throw Error(ErrorCode::parse, fmt::format("{}:{}:{}: invalid JSON: {}", what, line, col, msg));
+  } catch (const nlohmann::json::exception&) {
+    // nlohmann reports a number too large for a double (out_of_range.406) without a position.
+    const std::size_t off = detail::overflowing_number_offset(text);
+    auto [line, col] = detail::line_column(text, off);
     throw Error(ErrorCode::parse,
-                fmt::format("{}:{}:{}: invalid JSON: {}", what, line, col, detail::json_error_text(e)));
+                fmt::format("{}:{}:{}: invalid JSON: number out of range", what, line, col));
   }
 }
 

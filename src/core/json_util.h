@@ -30,13 +30,15 @@ std::string describe(const nlohmann::json& v);
 [[noreturn]] void rethrow_with_prefix(const Error& e, std::string_view prefix);
 
 // nlohmann's parse_error text without its "[json.exception.parse_error.101] parse error at ..."
-// preamble: just what was wrong.
-inline std::string json_error_text(const nlohmann::json::parse_error& e) {
-  std::string s = e.what();
-  auto pos = s.find(": ");
-  // "...parse error at line 1, column 2: syntax error while parsing value - invalid literal; ..."
-  if (pos != std::string::npos) s = s.substr(pos + 2);
-  return s;
-}
+// preamble: just what was wrong. Bytes that are not printable ASCII are shown as \xNN, so a
+// message about a file with bad bytes is itself clean text.
+std::string json_error_text(const nlohmann::json::parse_error& e);
+
+// Byte offset where the token that a parse error reports starts (nlohmann reports the byte after
+// the token). Falls back to the reported byte.
+std::size_t json_error_offset(std::string_view text, const nlohmann::json::parse_error& e);
+
+// Byte offset of the first number literal that does not fit a double (0 if none).
+std::size_t overflowing_number_offset(std::string_view text);
 
 }  // namespace gemmsift::detail

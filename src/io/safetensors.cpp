@@ -89,6 +89,8 @@ SafetensorsFile parse_safetensors(const std::string& bytes, const std::string& n
     h = nlohmann::json::parse(header.begin(), header.end());
   } catch (const nlohmann::json::parse_error& e) {
     bad(name, fmt::format("header is not valid JSON (byte {})", e.byte));
+  } catch (const nlohmann::json::exception&) {
+    bad(name, "header is not valid JSON (a number out of range)");
   }
   if (!h.is_object()) bad(name, "header is not a JSON object");
 

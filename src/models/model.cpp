@@ -49,9 +49,9 @@ nlohmann::json parse_model_file_metadata(const std::map<std::string, std::string
   nlohmann::json meta;
   try {
     meta = nlohmann::json::parse(js->second);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(ErrorCode::parse,
-                fmt::format("{}: __metadata__.gemmsift is not valid JSON (byte {})", path, e.byte));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorCode::parse, fmt::format("{}: __metadata__.gemmsift is not valid JSON ({})", path,
+                                              e.id == 101 ? "syntax" : "out of range"));
   }
   if (!meta.is_object() || !meta.contains("kind") || !meta["kind"].is_string()) {
     throw Error(ErrorCode::parse, fmt::format("{}: __metadata__.gemmsift must be an object with a \"kind\"", path));

@@ -81,7 +81,9 @@ Selection Selector::select(const Problem& problem) const {
   const std::size_t pinned_count = sel.candidates.size();
 
   const auto& bs = options_.benchmark_space;
-  if (bs.kind == BenchmarkSpace::Kind::same) {
+  if (pinned_count > 0 && options_.pinned_only) {
+    sel.search_space_size = space.size();
+  } else if (bs.kind == BenchmarkSpace::Kind::same) {
     for (const Config& cfg : space) {
       if (!chosen.insert(cfg).second) continue;
       Candidate c;

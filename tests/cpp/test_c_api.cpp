@@ -8,6 +8,8 @@
 
 #include "gemmsift/c_api.h"
 
+#include <cstdio>
+
 namespace {
 
 const char* kProblem = R"({"m": 4096, "n": 4096, "k": 4096, "dtype": "bf16", "layout": "NT"})";
@@ -126,4 +128,58 @@ TEST(CApi, LastErrorIsPerThread) {
   EXPECT_EQ(other, "");
   EXPECT_EQ(other_code, GS_OK);
   EXPECT_STREQ(gs_last_error(), "gs_space: problem_json must not be NULL");
+}
+
+TEST(CApi, LookupTableLoadLookupAndSelector) {
+  const std::string dir = std::string(GEMMSIFT_SOURCE_DIR) + "/tests/lut";
+  gs_lut* lut = nullptr;
+  char* warnings = nullptr;
+  ASSERT_EQ(gs_lut_load((dir + "/bad/unknown_field.json").c_str(), nullptr, &lut, &warnings), GS_OK) << gs_last_error();
+  auto w = nlohmann::json::parse(take(warnings));
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].get<std::string>().find("unknown field 'blockm'") != std::string::npos, true);
+  gs_lut_free(lut);
+  EXPECT_EQ(gs_lut_load((dir + "/bad/unknown_field.json").c_str(), R"({"strict": true})", &lut, nullptr), GS_ERR_PARSE);
+  EXPECT_EQ(std::string(gs_last_error()).rfind(dir + "/bad/unknown_field.json:13:98 /entries/1/configs/0/blockm: unknown field 'blockm'", 0), 0u)
+      << gs_last_error();
+  EXPECT_EQ(lut, nullptr);
+
+  ASSERT_EQ(gs_lut_load((dir + "/good/example.json").c_str(), nullptr, &lut, nullptr), GS_OK);
+  char* out = nullptr;
+  ASSERT_EQ(gs_lut_lookup(lut, R"({"m": 4096, "n": 4096, "k": 4096, "layout": "NT", "device": "NVIDIA H100 80GB HBM3"})", &out), GS_OK);
+  auto hit = nlohmann::json::parse(take(out));
+  EXPECT_TRUE(hit["found"].get<bool>());
+  EXPECT_EQ(hit["entry"]["configs"][0]["measured_us"], 198.25);
+  ASSERT_EQ(gs_lut_lookup(lut, R"({"m": 1, "n": 1, "k": 1})", &out), GS_OK);
+  EXPECT_FALSE(nlohmann::json::parse(take(out))["found"].get<bool>());
+
+  gs_model* m = nullptr;
+  ASSERT_EQ(gs_model_create("analytical", nullptr, &m), GS_OK);
+  gs_selector* sel = nullptr;
+  ASSERT_EQ(gs_selector_create(m, lut, R"({"benchmark_space": 3})", &sel), GS_OK) << gs_last_error();
+  gs_model_free(m);  // the selector keeps what it needs
+  gs_lut_free(lut);
+  ASSERT_EQ(gs_selector_select(sel, R"({"m": 4096, "n": 4096, "k": 4096, "layout": "NT"})", &out), GS_OK);
+  auto s = nlohmann::json::parse(take(out));
+  ASSERT_EQ(s["candidates"].size(), 5u);
+  EXPECT_EQ(s["candidates"][0]["source"], "lut");
+  EXPECT_EQ(s["candidates"][2]["source"], "model");
+  gs_selector_free(sel);
+  EXPECT_EQ(gs_selector_create(nullptr, nullptr, R"({"pinned_only": "yes"})", &sel), GS_ERR_PARSE);
+  EXPECT_STREQ(gs_last_error(), "options/pinned_only: expected true or false, got string \"yes\"");
+}
+
+TEST(CApi, RecordIntoATable) {
+  const std::string path = testing::TempDir() + "gs_capi_record.json";
+  std::remove(path.c_str());
+  int changed = -1;
+  const char* p = R"({"m": 64, "n": 64, "k": 64, "layout": "NT"})";
+  ASSERT_EQ(gs_lut_record(path.c_str(), p, R"({"block_m": 64, "block_n": 64, "block_k": 32, "num_stages": 2, "num_warps": 4, "measured_us": 7.5})", nullptr, &changed), GS_OK) << gs_last_error();
+  EXPECT_EQ(changed, 1);
+  ASSERT_EQ(gs_lut_record(path.c_str(), p, R"({"block_m": 64, "block_n": 64, "block_k": 32, "num_stages": 2, "num_warps": 4, "measured_us": 7.5})", nullptr, &changed), GS_OK);
+  EXPECT_EQ(changed, 0);
+  EXPECT_EQ(gs_lut_record(path.c_str(), p, R"({"block_m": 48, "block_n": 64, "block_k": 32, "num_stages": 2, "num_warps": 4})", nullptr, &changed), GS_ERR_INVALID_ARGUMENT);
+  EXPECT_STREQ(gs_last_error(), "config/block_m: expected a power of two from 16 to 256, got 48");
+  std::remove(path.c_str());
+  std::remove((path + ".lock").c_str());
 }

@@ -51,7 +51,7 @@ def test_model_estimate_and_info():
         assert m.name == "analytical:device=H200"
         t = m.estimate(P, [Config(128, 128, 64, 8, 3, 4), Config(256, 256, 128, 8, 5, 8)])
         assert 0 < t[0] < math.inf and t[1] == math.inf
-    with pytest.raises(gemmsift.InvalidArgumentError, match="the model is closed"):
+    with pytest.raises(gemmsift.InvalidArgumentError, match="the Model is closed"):
         m.estimate(P, [])
 
 

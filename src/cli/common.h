@@ -1,0 +1,42 @@
+// Pieces shared by the CLI's commands (internal).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "gemmsift/problem.h"
+
+namespace gemmsift::cli {
+
+// Flags that describe a problem, shared by several commands.
+struct ProblemArgs {
+  std::int64_t m = 0, n = 0, k = 0, batch = 1;
+  std::string dtype = "bf16", layout = "NN", op = "mm", device;
+
+  // required=false: the problem is optional (has_problem() tells whether --m/--n/--k were given).
+  void add(CLI::App* app, bool required = true) {
+    auto* om = app->add_option("--m", m, "rows of A and C");
+    auto* on = app->add_option("--n", n, "columns of B and C");
+    auto* ok = app->add_option("--k", k, "columns of A, rows of B");
+    if (required) {
+      om->required();
+      on->required();
+      ok->required();
+    }
+    app->add_option("--batch", batch, "batch count (bmm)")->capture_default_str();
+    app->add_option("--dtype", dtype, "bf16, fp16 or fp32")->capture_default_str();
+    app->add_option("--layout", layout, "NN, NT (nn.Linear), TN or TT")->capture_default_str();
+    app->add_option("--op", op, "mm, addmm or bmm")->capture_default_str();
+    app->add_option("--device", device,
+                    "device name (H100-SXM, H200, or the driver's name); default: the model's");
+  }
+
+  Problem problem() const;
+  bool has_problem() const { return m != 0 || n != 0 || k != 0; }
+};
+
+void add_lut_commands(CLI::App& app);
+
+}  // namespace gemmsift::cli
