@@ -1,0 +1,122 @@
+"""python -m gemmsift.collect: measure Triton mm configs on the GPU machine (docs/collection.md)."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from .. import Problem
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(prog="python -m gemmsift.collect", description=__doc__)
+    ap.add_argument("--shapes", required=True, help="shape file: 'M N K' per line")
+    ap.add_argument("--dtype", default="bf16", choices=["bf16", "fp16", "fp32"])
+    ap.add_argument("--layout", default="NT", choices=["NN", "NT", "TN", "TT"])
+    ap.add_argument("--out", required=True, help="output folder")
+    ap.add_argument("--name", help="dataset name (default: <device>_<dtype>_<layout>_<shapes stem>)")
+    ap.add_argument("--shard", default="0/1", help="i/n: this run takes problems i, i+n, i+2n, ...")
+    ap.add_argument("--gpus", default="all", help="number of GPUs to use, one process each (default: all)")
+    ap.add_argument("--sample", type=int, default=0,
+                    help="configs per problem: 0 = the full pruned EXHAUSTIVE space, else DEFAULT + random rest")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="compile processes")
+    ap.add_argument("--estimation-iters", type=int, default=2)
+    ap.add_argument("--max-iters", type=int, default=10, help="timed launches per config at most")
+    ap.add_argument("--budget-ms", type=float, default=5.0, help="timed launches fill about this much GPU time")
+    ap.add_argument("--abandon-factor", type=float, default=4.0,
+                    help="stop timing a config whose estimation launches exceed this many times the best so far")
+    ap.add_argument("--max-problem-seconds", type=float, default=120.0)
+    ap.add_argument("--limit", type=int, default=0, help="only the first N problems of the shard (smoke runs)")
+    ap.add_argument("--worker", help=argparse.SUPPRESS)  # internal: "gpu_index/gpu_count"
+    return ap.parse_args(argv)
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    os.makedirs(os.path.join(args.out, "parts"), exist_ok=True)
+    os.environ.setdefault("TRITON_CACHE_DIR", os.path.join(args.out, "triton_cache"))
+    import torch  # after TRITON_CACHE_DIR is set
+
+    from . import dataset, harness
+
+    shard_i, shard_n = (int(x) for x in args.shard.split("/"))
+    shapes = harness.read_shapes(args.shapes)
+    problems = [Problem(m, n, k, dtype=args.dtype, layout=args.layout)
+                for idx, (m, n, k) in enumerate(shapes) if idx % shard_n == shard_i]
+    if args.limit:
+        problems = problems[:args.limit]
+    stem = os.path.splitext(os.path.basename(args.shapes))[0]
+
+    if args.worker:
+        gi, gn = (int(x) for x in args.worker.split("/"))
+        mine = problems[gi::gn]
+        with open(os.path.join(args.out, "parts", "compile_errors.json")) as f:
+            errors = json.load(f)
+        name = args.name or "dataset"
+        part = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.gpu{gi}of{gn}.csv")
+        harness.run_gpu(args, gi, gn, errors, mine, part, log)
+        return 0
+
+    visible = torch.cuda.device_count()
+    gpus = visible if args.gpus == "all" else min(int(args.gpus), visible)
+    meta = harness.environment()
+    slug = meta["device"].lower().replace("nvidia ", "").replace(" ", "-")
+    name = args.name or f"{slug}_{args.dtype}_{args.layout}_{stem}"
+    log(f"{len(problems)} problems ({args.dtype} {args.layout}, shard {args.shard}) on {gpus} x {meta['device']}")
+
+    # Compile every variant any problem needs, once, with all the cores.
+    work = []
+    for p in problems:
+        for c in harness.select_configs(p, args.sample, args.seed):
+            work.append((p.m, p.n, p.k, p.dtype, p.layout, c))
+    errors, variants, secs = harness.compile_all(work, args.jobs, log)
+    failed = sum(1 for e in errors.values() if e)
+    log(f"compile: {variants} variants for {len(work)} (problem, config) pairs in {secs:.0f} s, {failed} failed")
+    with open(os.path.join(args.out, "parts", "compile_errors.json"), "w") as f:
+        json.dump(errors, f)
+
+    # One timing process per GPU.
+    t0 = time.time()
+    procs = []
+    for g in range(gpus):
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(g))
+        cmd = [sys.executable, "-m", "gemmsift.collect"] + (sys.argv[1:] if argv is None else list(argv))
+        cmd += ["--name", name, "--worker", f"{g}/{gpus}"]
+        procs.append(subprocess.Popen(cmd, env=env))
+    rcs = [p.wait() for p in procs]
+    timing_secs = time.time() - t0
+    if any(rcs):
+        log(f"timing processes exited with {rcs}; rerun the same command to resume")
+
+    meta.update({
+        "format": "gemmsift-dataset", "format_version": 1, "name": name, "shapes_file": args.shapes,
+        "shard": args.shard, "gpus": gpus, "dtype": args.dtype, "layout": args.layout,
+        "sample": args.sample, "seed": args.seed,
+        "timing": {
+            "method": "InductorBenchmarker-like: zero an L2-sized int32 buffer before every launch, one CUDA "
+                      "event pair per launch, estimation launches then timed launches; min over all, median "
+                      "over timed",
+            "estimation_iters": args.estimation_iters, "max_iters": args.max_iters,
+            "budget_ms": args.budget_ms, "abandon_factor": args.abandon_factor,
+            "max_problem_seconds": args.max_problem_seconds,
+        },
+        "correctness": {"reference": "float64 torch matmul", "tolerance": harness.TOLERANCE,
+                        "checked": "once per (config, dtype, layout, EVEN_K) per timing process"},
+        "compile": {"variants": variants, "seconds": round(secs, 1), "failed": failed, "jobs": args.jobs},
+        "timing_seconds": round(timing_secs, 1),
+    })
+    out = os.path.join(args.out, f"{name}.csv.gz")
+    rows = dataset.merge_parts(os.path.join(args.out, "parts", f"{name}.shard*.csv"), out, meta)
+    log(f"wrote {out}: {rows} rows")
+    return 1 if any(rcs) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The dataset files (DESIGN.md contract 5): CSV with a fixed header, one row per (problem,
+config) measurement, and a sidecar .meta.json. A failed compile or launch is a row with a status."""
+
+import csv
+import glob
+import gzip
+import io
+import json
+import os
+
+HEADER = ["device", "op", "dtype", "layout", "m", "n", "k", "batch", "template", "block_m",
+          "block_n", "block_k", "group_m", "num_stages", "num_warps", "status", "time_us_min",
+          "time_us_median", "iterations", "note"]
+
+# ok: timed; abandoned: its estimation launches were already far slower than the best so far
+# (only those were timed); compile_error / launch_error: Triton failed (out of shared memory,
+# ...); wrong_result: the output did not match the reference, its times are not used;
+# timeout: the problem's time budget ran out before this config was timed.
+STATUSES = ("ok", "abandoned", "compile_error", "launch_error", "wrong_result", "timeout")
+
+
+def problem_key(row):
+    return (row["op"], row["dtype"], row["layout"], int(row["m"]), int(row["n"]), int(row["k"]),
+            int(row["batch"]))
+
+
+def fmt_us(v):
+    return "" if v is None else f"{v:.3f}"
+
+
+def format_rows(rows):
+    """CSV text (no header) for a list of row dicts."""
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=HEADER, lineterminator="\n")
+    for r in rows:
+        w.writerow(r)
+    return buf.getvalue()
+
+
+def append_problem(path, rows):
+    """Appends one problem's rows in a single write, then fsyncs: after an interruption a part
+    file holds whole problems only, so resuming redoes at most the problem in flight."""
+    new = not os.path.exists(path)
+    text = (",".join(HEADER) + "\n" if new else "") + format_rows(rows)
+    with open(path, "a") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_rows(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rt", newline="") as f:
+        reader = csv.DictReader(f)
+        if reader.fieldnames != HEADER:
+            raise ValueError(f"{path}: header {reader.fieldnames} is not gemmsift's {HEADER}")
+        return list(reader)
+
+
+def done_problems(parts_glob):
+    done = set()
+    for p in glob.glob(parts_glob):
+        for r in read_rows(p):
+            done.add(problem_key(r))
+    return done
+
+
+def merge_parts(parts_glob, out_path, meta):
+    """Concatenates part files into one gzipped CSV sorted by problem (config order kept) and
+    writes the sidecar meta.json. Returns the number of rows."""
+    rows = []
+    for p in sorted(glob.glob(parts_glob)):
+        rows.extend(read_rows(p))
+    rows.sort(key=problem_key)  # stable: each problem's rows keep their order
+    tmp = out_path + ".tmp"
+    with gzip.open(tmp, "wt", newline="") as f:
+        f.write(",".join(HEADER) + "\n")
+        f.write(format_rows(rows))
+    os.replace(tmp, out_path)
+    meta = dict(meta)
+    meta["rows"] = len(rows)
+    meta["problems"] = len({problem_key(r) for r in rows})
+    meta["status_counts"] = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
+    meta_path = out_path[:-len(".csv.gz")] + ".meta.json"
+    with open(meta_path + ".tmp", "w") as f:
+        json.dump(meta, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(meta_path + ".tmp", meta_path)
+    return len(rows)

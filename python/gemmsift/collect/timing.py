@@ -1,0 +1,42 @@
+"""Timing one (problem, config) the way Inductor's autotuner does (torch 2.11,
+torch/_inductor/runtime/benchmarking.py, InductorBenchmarker.benchmark_gpu): the L2 is flushed
+before every timed launch by zeroing an L2-sized buffer, each launch is timed with its own pair of
+CUDA events, a few estimation launches come first, and the minimum is the result. Datasets use
+fewer timed launches than Inductor (which allows up to 100 within 25 ms); the count, the minimum
+and the median are all recorded (EVALUATION.md)."""
+
+import statistics
+
+import torch
+
+
+class Timer:
+    def __init__(self, device=None, estimation_iters=2, max_iters=10, budget_ms=5.0):
+        device = torch.device("cuda") if device is None else device
+        l2 = torch.cuda.get_device_properties(device).L2_cache_size
+        # Same buffer as Inductor: L2 bytes as int32 (triton-lang/triton#840 for why int).
+        self.buffer = torch.empty(l2 // 4, dtype=torch.int, device=device)
+        self.estimation_iters = estimation_iters
+        self.max_iters = max_iters
+        self.budget_ms = budget_ms
+        self._events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
+                        for _ in range(estimation_iters + max_iters)]
+
+    def _run(self, fn, pairs):
+        for start, end in pairs:
+            self.buffer.zero_()
+            start.record()
+            fn()
+            end.record()
+        torch.cuda.synchronize()
+        return [s.elapsed_time(e) * 1000.0 for s, e in pairs]  # microseconds
+
+    def time(self, fn, abandon_above_us=None):
+        """Returns (status, min_us, median_us, iterations). status is "ok", or "abandoned" when
+        the estimation launches already took more than abandon_above_us (only those count)."""
+        est = self._run(fn, self._events[:self.estimation_iters])
+        if abandon_above_us is not None and min(est) > abandon_above_us:
+            return "abandoned", min(est), statistics.median(est), len(est)
+        n = max(1, min(self.max_iters, int(self.budget_ms * 1000.0 / max(min(est), 1e-3))))
+        timed = self._run(fn, self._events[self.estimation_iters:self.estimation_iters + n])
+        return "ok", min(min(est), min(timed)), statistics.median(timed), len(est) + n
