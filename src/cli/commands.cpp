@@ -208,6 +208,8 @@ int run(int argc, char** argv) {
   add_model_command(app);
   add_device_command(app);
   add_lut_commands(app);
+  add_data_commands(app);
+  add_eval_command(app);
   auto* ver = app.add_subcommand("version", "print the version");
   ver->callback([] { fmt::print("gemmsift {}\n", version()); });
   try {

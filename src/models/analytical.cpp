@@ -103,15 +103,24 @@ AnalyticalModel::Breakdown AnalyticalModel::explain(const Problem& problem,
   const double BM = c.block_m, BN = c.block_n, BK = c.block_k, S = c.num_stages, W = c.num_warps;
   const double sms = dev.sm_count;
 
-  // Resources of one program.
-  out.smem_bytes = std::max(1.0, S) * (BM + BN) * BK * b;
+  // Resources of one program. Triton software-pipelines the operand loads through shared memory
+  // only when the operands' rows are 16-byte aligned (cp.async); it then keeps num_stages
+  // buffers on the wgmma path and num_stages - 1 on the mma.sync path. Measured on an H100
+  // (torch 2.11, triton 3.6, tools/gpu/smoke_shapes.txt): this predicts all 176 launch failures
+  // and nothing else, and the required bytes exactly.
+  const bool fp32_fma = problem.dtype == DType::fp32 && P.allow_tf32 == 0;
+  const bool wgmma = !fp32_fma && dev.compute_capability >= 90 && c.num_warps % 4 == 0 && c.block_m >= 64;
+  const bool a_t = a_transposed(problem.layout), b_t = b_transposed(problem.layout);
+  auto aligned = [&](double contiguous_dim) { return std::fmod(contiguous_dim * b, 16.0) == 0; };
+  const bool a_aligned = aligned(a_t ? m : k), b_aligned = aligned(b_t ? k : n);
+  const bool pipelined = a_aligned && b_aligned;
+  const double buffers = pipelined ? (wgmma ? std::max(1.0, S) : std::max(1.0, S - 1)) : 1.0;
+  out.smem_bytes = buffers * (BM + BN) * BK * b;
   if (out.smem_bytes > static_cast<double>(dev.smem_per_block_optin)) {
     out.launchable = false;
     out.total_us = std::numeric_limits<double>::infinity();
     return out;
   }
-  const bool fp32_fma = problem.dtype == DType::fp32 && P.allow_tf32 == 0;
-  const bool wgmma = !fp32_fma && dev.compute_capability >= 90 && c.num_warps % 4 == 0 && c.block_m >= 64;
   out.path = fp32_fma ? "fma" : (wgmma ? "wgmma" : "mma.sync");
   const double acc = BM * BN / (W * 32);
   double regs = wgmma ? acc + 40 : 1.15 * acc + 40;
@@ -153,10 +162,8 @@ AnalyticalModel::Breakdown AnalyticalModel::explain(const Problem& problem,
   };
   const double smem_rate = P.smem_bytes_per_clock * dev.clock_ghz * 1e9;
   // Operands whose contiguous rows are not 16-byte aligned load without vector instructions.
-  auto unaligned = [&](double contiguous_dim) { return std::fmod(contiguous_dim * b, 16.0) != 0; };
-  const bool a_t = a_transposed(problem.layout), b_t = b_transposed(problem.layout);
-  const double a_pen = unaligned(a_t ? m : k) ? P.unaligned_penalty : 1.0;
-  const double b_pen = unaligned(b_t ? k : n) ? P.unaligned_penalty : 1.0;
+  const double a_pen = a_aligned ? 1.0 : P.unaligned_penalty;
+  const double b_pen = b_aligned ? 1.0 : P.unaligned_penalty;
   const double load_bytes = (BM * BK * a_pen + BN * BK * b_pen) * b;
   const double l2_rate_sm = dev.l2_bandwidth / sms;
   const double spill = spills ? P.spill_penalty : 1.0;

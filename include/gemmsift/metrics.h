@@ -1,0 +1,57 @@
+// gemmsift: selector quality as EVALUATION.md defines it.
+//
+// For each problem with a full measurement: t* = the best measured time; a method proposes k
+// configs; t_k = the best measured time among them (configs that failed count as never finishing);
+// quality@k = geometric mean over problems of t*/t_k, worst@k = the minimum, hit@k = the share of
+// problems whose proposals hold a config within 2% of t*.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "gemmsift/dataset.h"
+#include "gemmsift/model.h"
+
+namespace gemmsift {
+
+struct QualityAtK {
+  int k = 0;
+  double quality = 0;  // geometric mean of t*/t_k
+  double worst = 0;
+  double hit = 0;      // share within 2% of t*
+  std::size_t problems = 0;
+  double mean_configs = 0;  // configs benchmarked per problem, on average (the DEFAULT list's k)
+};
+
+struct MethodQuality {
+  std::string method;
+  std::vector<QualityAtK> at;  // one per k asked
+};
+
+// Proposes configs for a problem, best first (at least max k of them when it can).
+using Proposer = std::function<std::vector<Config>(const ProblemData& problem)>;
+
+// Only problems whose every config of the pruned EXHAUSTIVE space has a row count: the oracle
+// needs the whole space.
+std::vector<const ProblemData*> complete_problems(const Dataset& data);
+
+MethodQuality evaluate(const std::string& method, const std::vector<const ProblemData*>& problems,
+                       const Proposer& propose, const std::vector<int>& ks);
+
+// Ranking by a performance model (its top k).
+Proposer model_proposer(const PerformanceModel& model);
+
+// Inductor's DEFAULT list, all of it, evaluated at k = its size (per problem), reported as one
+// entry with k = 0 and mean_configs = the list's mean size.
+MethodQuality evaluate_default_list(const std::vector<const ProblemData*>& problems);
+
+// Random k configs of the space: the mean over `draws` seeded draws of each statistic.
+MethodQuality evaluate_random(const std::vector<const ProblemData*>& problems, const std::vector<int>& ks,
+                              int draws = 20, unsigned seed = 0);
+
+nlohmann::json to_json(const MethodQuality& q);
+
+}  // namespace gemmsift

@@ -1,0 +1,125 @@
+// gemmsift data check|summary, gemmsift eval
+#include <fmt/format.h>
+
+#include <map>
+#include <memory>
+
+#include "cli/common.h"
+#include "core/file_util.h"
+#include "core/strings.h"
+#include "gemmsift/dataset.h"
+#include "gemmsift/error.h"
+#include "gemmsift/metrics.h"
+#include "gemmsift/model.h"
+
+namespace gemmsift::cli {
+
+namespace {
+
+std::vector<int> parse_ks(const std::string& text) {
+  std::vector<int> ks;
+  for (auto part : detail::split(text, ',')) {
+    auto v = detail::parse_int<int>(part);
+    if (!v || *v < 1) throw Error(ErrorCode::invalid_argument, fmt::format("--k: expected positive integers, got '{}'", part));
+    ks.push_back(*v);
+  }
+  return ks;
+}
+
+}  // namespace
+
+void add_data_commands(CLI::App& app) {
+  auto* data = app.add_subcommand("data", "measured datasets: check, summary");
+  data->require_subcommand(1);
+  {
+    auto* cmd = data->add_subcommand("check", "verify header, sidecar metadata, every row and the physical floor");
+    auto files = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("files", *files, "dataset files (.csv or .csv.gz)")->required();
+    cmd->callback([=] {
+      std::size_t bad = 0;
+      for (const auto& f : *files) {
+        auto c = check_dataset(f);
+        for (const auto& e : c.errors) fmt::print(stderr, "{}\n", e);
+        fmt::print("{}: {} rows, {} problems: {}\n", f, c.rows, c.problems,
+                   c.ok() ? "ok" : fmt::format("{} problem{}", c.errors.size(), c.errors.size() == 1 ? "" : "s"));
+        bad += !c.ok();
+      }
+      if (bad) throw Error(ErrorCode::invalid_argument, fmt::format("{} of {} datasets failed the check", bad, files->size()));
+    });
+  }
+  {
+    auto* cmd = data->add_subcommand("summary", "problems, rows by status, and where the best configs are");
+    auto file = std::make_shared<std::string>();
+    cmd->add_option("file", *file, "dataset")->required();
+    cmd->callback([=] {
+      auto d = load_dataset(*file);
+      std::map<std::string, std::size_t> status;
+      for (const auto& p : d.problems)
+        for (const auto& r : p.rows) ++status[std::string(to_string(r.status))];
+      fmt::print("{}: {} problems, {} rows, device {}\n", *file, d.problems.size(), d.rows(),
+                 d.meta.value("device", std::string("?")));
+      for (const auto& [s, n] : status) fmt::print("  {:<14} {}\n", s, n);
+      auto complete = complete_problems(d);
+      fmt::print("  problems with the whole EXHAUSTIVE space measured: {}\n", complete.size());
+    });
+  }
+}
+
+void add_eval_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("eval", "quality@k, worst@k, hit@k of models and baselines on a measured dataset");
+  auto data = std::make_shared<std::string>();
+  auto models = std::make_shared<std::vector<std::string>>();
+  auto ks = std::make_shared<std::string>("1,2,3,5,10,20");
+  auto draws = std::make_shared<int>(20);
+  auto json = std::make_shared<bool>(false);
+  cmd->add_option("--data", *data, "test dataset (full EXHAUSTIVE measurements)")->required();
+  cmd->add_option("--model", *models, "model spec or file (repeat for several)");
+  cmd->add_option("--k", *ks, "values of k")->capture_default_str();
+  cmd->add_option("--draws", *draws, "random-k draws")->capture_default_str();
+  cmd->add_flag("--json", *json, "print JSON");
+  cmd->callback([=] {
+    auto d = load_dataset(*data);
+    auto problems = complete_problems(d);
+    if (problems.empty()) throw Error(ErrorCode::invalid_argument, fmt::format("{}: no problem has its whole space measured", *data));
+    auto k = parse_ks(*ks);
+    std::vector<MethodQuality> rows;
+    rows.push_back(evaluate_default_list(problems));
+    rows.push_back(evaluate_random(problems, k, *draws));
+    std::vector<std::string> specs = *models;
+    if (specs.empty()) specs.push_back("analytical");
+    for (const auto& spec : specs) {
+      auto m = create_model(spec);
+      rows.push_back(evaluate(m->name(), problems, model_proposer(*m), k));
+    }
+    if (*json) {
+      nlohmann::json out = {{"data", *data}, {"device", d.meta.value("device", std::string())},
+                            {"problems", problems.size()}, {"methods", nlohmann::json::array()}};
+      for (const auto& r : rows) out["methods"].push_back(to_json(r));
+      fmt::print("{}\n", out.dump(2));
+      return;
+    }
+    fmt::print("{}: {} problems with the whole space measured, on {}\n", *data, problems.size(),
+               d.meta.value("device", std::string("?")));
+    for (const char* stat : {"quality", "worst", "hit"}) {
+      fmt::print("\n{:<34}", std::string(stat) + "@k");
+      for (int kk : k) fmt::print(" {:>7}", fmt::format("k={}", kk));
+      fmt::print("\n");
+      for (const auto& r : rows) {
+        fmt::print("{:<34}", r.method);
+        if (r.at.size() == 1 && r.at[0].k == 0) {
+          const auto& a = r.at[0];
+          double v = std::string(stat) == "quality" ? a.quality : std::string(stat) == "worst" ? a.worst : a.hit;
+          fmt::print(" {:>7.3f}  (benchmarks the whole list: {:.1f} configs a problem on average)\n", v, a.mean_configs);
+          continue;
+        }
+        for (const auto& a : r.at) {
+          double v = std::string(stat) == "quality" ? a.quality : std::string(stat) == "worst" ? a.worst : a.hit;
+          fmt::print(" {:>7.3f}", v);
+        }
+        fmt::print("\n");
+      }
+    }
+  });
+}
+
+}  // namespace gemmsift::cli

@@ -1,0 +1,154 @@
+#include "gemmsift/metrics.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <unordered_map>
+
+#include "gemmsift/space.h"
+
+namespace gemmsift {
+
+namespace {
+
+constexpr double kFailedRatio = 0.01;  // geometric mean stand-in for "nothing proposed ran"
+
+using TimeMap = std::unordered_map<Config, double, ConfigHash>;
+
+TimeMap times_of(const ProblemData& p) {
+  TimeMap t;
+  for (const auto& r : p.rows) {
+    t[r.config] = r.time_us_min ? *r.time_us_min : std::numeric_limits<double>::infinity();
+  }
+  return t;
+}
+
+struct Accumulator {
+  double log_sum = 0;
+  double worst = std::numeric_limits<double>::infinity();
+  std::size_t hits = 0, n = 0;
+  void add(double best, double got) {
+    double ratio = std::isfinite(got) ? best / got : 0.0;
+    log_sum += std::log(std::max(ratio, kFailedRatio));
+    worst = std::min(worst, ratio);
+    hits += got <= best * 1.02;
+    ++n;
+  }
+  QualityAtK result(int k) const {
+    QualityAtK q;
+    q.k = k;
+    q.problems = n;
+    if (n) {
+      q.quality = std::exp(log_sum / static_cast<double>(n));
+      q.worst = worst;
+      q.hit = static_cast<double>(hits) / static_cast<double>(n);
+    }
+    return q;
+  }
+};
+
+double best_of_first(const TimeMap& times, const std::vector<Config>& proposals, std::size_t k) {
+  double t = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < proposals.size() && i < k; ++i) {
+    auto it = times.find(proposals[i]);
+    if (it != times.end()) t = std::min(t, it->second);
+  }
+  return t;
+}
+
+}  // namespace
+
+std::vector<const ProblemData*> complete_problems(const Dataset& data) {
+  std::vector<const ProblemData*> out;
+  for (const auto& pd : data.problems) {
+    if (!pd.best_us()) continue;
+    auto space = search_space(pd.problem, SpaceKind::EXHAUSTIVE);
+    TimeMap t = times_of(pd);
+    bool all = std::all_of(space.begin(), space.end(), [&](const Config& c) { return t.count(c) > 0; });
+    if (all) out.push_back(&pd);
+  }
+  return out;
+}
+
+MethodQuality evaluate(const std::string& method, const std::vector<const ProblemData*>& problems,
+                       const Proposer& propose, const std::vector<int>& ks) {
+  std::vector<Accumulator> acc(ks.size());
+  for (const ProblemData* pd : problems) {
+    const double best = *pd->best_us();
+    const TimeMap times = times_of(*pd);
+    const auto proposals = propose(*pd);
+    for (std::size_t i = 0; i < ks.size(); ++i) {
+      acc[i].add(best, best_of_first(times, proposals, static_cast<std::size_t>(ks[i])));
+    }
+  }
+  MethodQuality q{method, {}};
+  for (std::size_t i = 0; i < ks.size(); ++i) q.at.push_back(acc[i].result(ks[i]));
+  return q;
+}
+
+Proposer model_proposer(const PerformanceModel& model) {
+  return [&model](const ProblemData& pd) {
+    auto space = search_space(pd.problem, SpaceKind::EXHAUSTIVE);
+    auto pred = model.estimate(pd.problem, space);
+    std::vector<std::size_t> order(space.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    auto key = [&](std::size_t i) { return std::isnan(pred[i]) ? std::numeric_limits<double>::infinity() : pred[i]; };
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key(a) < key(b); });
+    std::vector<Config> out;
+    out.reserve(order.size());
+    for (std::size_t i : order) out.push_back(space[i]);
+    return out;
+  };
+}
+
+MethodQuality evaluate_default_list(const std::vector<const ProblemData*>& problems) {
+  Accumulator acc;
+  double configs = 0;
+  for (const ProblemData* pd : problems) {
+    auto list = search_space(pd->problem, SpaceKind::DEFAULT);
+    configs += static_cast<double>(list.size());
+    acc.add(*pd->best_us(), best_of_first(times_of(*pd), list, list.size()));
+  }
+  QualityAtK q = acc.result(0);
+  q.mean_configs = problems.empty() ? 0 : configs / static_cast<double>(problems.size());
+  return MethodQuality{"DEFAULT list (all)", {q}};
+}
+
+MethodQuality evaluate_random(const std::vector<const ProblemData*>& problems, const std::vector<int>& ks,
+                              int draws, unsigned seed) {
+  std::vector<QualityAtK> sum(ks.size());
+  for (int d = 0; d < draws; ++d) {
+    std::mt19937_64 rng(seed * 1000003u + static_cast<unsigned>(d));
+    auto q = evaluate("random", problems,
+                      [&](const ProblemData& pd) {
+                        auto space = search_space(pd.problem, SpaceKind::EXHAUSTIVE);
+                        std::shuffle(space.begin(), space.end(), rng);
+                        return space;
+                      },
+                      ks);
+    for (std::size_t i = 0; i < ks.size(); ++i) {
+      sum[i].k = ks[i];
+      sum[i].problems = q.at[i].problems;
+      sum[i].quality += q.at[i].quality / draws;
+      sum[i].worst += q.at[i].worst / draws;
+      sum[i].hit += q.at[i].hit / draws;
+    }
+  }
+  return MethodQuality{fmt::format("random ({} draws)", draws), sum};
+}
+
+nlohmann::json to_json(const MethodQuality& q) {
+  nlohmann::json at = nlohmann::json::array();
+  for (const auto& a : q.at) {
+    nlohmann::json j = {{"k", a.k}, {"quality", a.quality}, {"worst", a.worst}, {"hit", a.hit}, {"problems", a.problems}};
+    if (a.mean_configs > 0) j["mean_configs"] = a.mean_configs;
+    at.push_back(std::move(j));
+  }
+  return {{"method", q.method}, {"at", at}};
+}
+
+}  // namespace gemmsift
