@@ -8,6 +8,8 @@
 
 #include "core/strings.h"
 #include "gemmsift/error.h"
+#include "core/file_util.h"
+#include "gemmsift/json.h"
 #include "gemmsift/safetensors.h"
 #include "models/model_file.h"
 
@@ -268,6 +270,15 @@ ModelKindInfo analytical_model_kind() {
     for (const auto& [key, value] : params) {
       if (key == "device") {
         device = get_device(value);
+        continue;
+      }
+      if (key == "device_file") {  // any other device, described in JSON (gemmsift device show)
+        const nlohmann::json j = parse_json_text(detail::read_file(value), value);
+        try {
+          device = device_from_json(j);
+        } catch (const Error& e) {
+          throw Error(e.code(), fmt::format("{}: {}", value, e.what()));
+        }
         continue;
       }
       auto v = detail::parse_double(value);

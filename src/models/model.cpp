@@ -81,7 +81,14 @@ std::string kind_list(const std::vector<ModelKindInfo>& kinds) {
   return detail::join(names, ", ");
 }
 
-bool looks_like_path(std::string_view spec) {
+// "kind:key=value,..." names a registered kind even when a value is a path; anything else with a
+// slash, a .safetensors suffix, or naming an existing file is a model file.
+bool looks_like_path(std::string_view spec, const std::vector<ModelKindInfo>& kinds) {
+  if (auto colon = spec.find(':'); colon != std::string_view::npos) {
+    for (const auto& k : kinds) {
+      if (spec.substr(0, colon) == k.kind) return false;
+    }
+  }
   return spec.ends_with(".safetensors") || spec.find('/') != std::string_view::npos ||
          detail::file_exists(std::string(spec));
 }
@@ -117,7 +124,7 @@ std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const M
                 fmt::format("mismatch policy '{}': expected warn or refuse", options.mismatch_policy));
   }
   auto kinds = model_kinds();
-  if (looks_like_path(spec)) {
+  if (looks_like_path(spec, kinds)) {
     std::string path(spec);
     nlohmann::json meta = read_model_metadata(path);
     std::string kind = meta["kind"].get<std::string>();

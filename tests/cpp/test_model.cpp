@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 
 #include "gemmsift/device.h"
 #include "gemmsift/error.h"
@@ -208,4 +209,26 @@ TEST(Analytical, SharedMemoryFollowsTritonsPipelining) {
   // Rows that are not 16-byte aligned (K = 777 in bf16) are not pipelined through shared memory:
   // nothing failed to launch for such a problem.
   EXPECT_TRUE(m.explain(make(1000, 3000, 777), Config{Template::triton_mm, 128, 256, 128, 8, 5, 8}).launchable);
+}
+
+TEST(Registry, AnyDeviceFromAJsonFile) {
+  auto dir = std::filesystem::temp_directory_path() / "gemmsift_device_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / "gpu.json").string();
+  {
+    std::ofstream(path) << R"({"base": "H100-SXM", "name": "H100-half", "sm_count": 66})";
+  }
+  auto m = create_model("analytical:device_file=" + path);
+  EXPECT_EQ(m->metadata()["device"], "H100-half");
+  EXPECT_EQ(m->metadata()["sm_count"], 66);
+  {
+    std::ofstream(path) << R"({"base": "H100-SXM", "sm_count": "many"})";
+  }
+  try {
+    create_model("analytical:device_file=" + path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": /sm_count: expected a number, got string");
+  }
+  std::filesystem::remove_all(dir);
 }
