@@ -1,0 +1,42 @@
+"""The harness's dataset writer (no torch needed) against the C++ reader and checker."""
+import gzip
+import json
+import pathlib
+import subprocess
+
+from gemmsift.collect import dataset
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+CLI = ROOT / "build" / "gemmsift"
+DEV = "NVIDIA H100 80GB HBM3"
+
+
+def row(m, stages, status="ok", t=None, note=""):
+    return {"device": DEV, "op": "mm", "dtype": "bf16", "layout": "NT", "m": m, "n": 64, "k": 64,
+            "batch": 1, "template": "triton_mm", "block_m": 16, "block_n": 64, "block_k": 64,
+            "group_m": 8, "num_stages": stages, "num_warps": 2, "status": status,
+            "time_us_min": dataset.fmt_us(t), "time_us_median": dataset.fmt_us(t and t + 1),
+            "iterations": 12 if t else 0, "note": note}
+
+
+def test_parts_resume_merge_and_check(tmp_path):
+    part = str(tmp_path / "parts" / "x.shard0of1.gpu0of1.csv")
+    (tmp_path / "parts").mkdir()
+    dataset.append_problem(part, [row(32, 2, t=9.5), row(32, 3, "launch_error", note="OutOfResources: a, b")])
+    dataset.append_problem(part, [row(16, 2, t=7.25)])
+    assert dataset.done_problems(part) == {("mm", "bf16", "NT", 32, 64, 64, 1), ("mm", "bf16", "NT", 16, 64, 64, 1)}
+    meta = {"format": "gemmsift-dataset", "format_version": 1, "device": DEV, "sm_count": 132,
+            "torch": "2.11.0", "triton": "3.6.0", "cuda": "13.0", "timing": {"method": "test"},
+            "date": "2026-11-27"}
+    out = str(tmp_path / "x.csv.gz")
+    assert dataset.merge_parts(str(tmp_path / "parts" / "x.shard*.csv"), out, meta) == 3
+    with gzip.open(out, "rt") as f:
+        lines = f.read().splitlines()
+    assert lines[0].split(",") == dataset.HEADER
+    assert lines[1].startswith(f"{DEV},mm,bf16,NT,16,")  # sorted by problem
+    assert '"OutOfResources: a, b"' in lines[3]          # quoted: the note has a comma
+    side = json.loads((tmp_path / "x.meta.json").read_text())
+    assert side["rows"] == 3 and side["status_counts"]["launch_error"] == 1
+    r = subprocess.run([str(CLI), "data", "check", out], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "3 rows, 2 problems: ok" in r.stdout
