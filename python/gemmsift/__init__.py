@@ -13,7 +13,6 @@ a handful instead of hundreds::
 import ctypes
 import dataclasses
 import json
-import math
 from typing import List, Optional, Sequence, Union
 
 from . import _lib
@@ -23,7 +22,7 @@ from .errors import (FileError, GemmsiftError, InternalError, InvalidArgumentErr
 
 __all__ = [
     "Problem", "Config", "Candidate", "Selection", "Model", "LookupTable", "Selector", "space",
-    "select", "record", "version",
+    "select", "record", "version", "__version__",
     "library_path", "GemmsiftError", "InvalidArgumentError", "ParseError", "FileError",
     "NotFoundError", "UnsupportedError", "MismatchError", "InternalError", "LibraryError",
 ]

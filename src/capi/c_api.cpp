@@ -101,6 +101,16 @@ std::string string_option(const nlohmann::json& o, const char* key, const std::s
                                             gemmsift::detail::describe(o[key])));
 }
 
+// An optional true/false option; `fallback` when absent.
+bool bool_option(const nlohmann::json& o, const char* key, bool fallback) {
+  if (!o.contains(key)) return fallback;
+  if (!o[key].is_boolean()) {
+    throw Error(ErrorCode::parse, fmt::format("options/{}: expected true or false, got {}", key,
+                                              gemmsift::detail::describe(o[key])));
+  }
+  return o[key].get<bool>();
+}
+
 gemmsift::SpaceOptions space_options(const nlohmann::json& o) {
   gemmsift::SpaceOptions so;
   if (o.contains("shared_memory_limit") && !o["shared_memory_limit"].is_null()) {
@@ -135,13 +145,7 @@ gemmsift::SelectOptions select_options(const nlohmann::json& o) {
   so.search_space = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
   so.benchmark_space = gemmsift::BenchmarkSpace::parse(string_option(o, "benchmark_space", "DEFAULT"));
   so.space_options = space_options(o);
-  if (o.contains("pinned_only")) {
-    if (!o["pinned_only"].is_boolean()) {
-      throw Error(ErrorCode::parse, fmt::format("options/pinned_only: expected true or false, got {}",
-                                                gemmsift::detail::describe(o["pinned_only"])));
-    }
-    so.pinned_only = o["pinned_only"].get<bool>();
-  }
+  so.pinned_only = bool_option(o, "pinned_only", false);
   return so;
 }
 
@@ -268,10 +272,7 @@ int gs_lut_load(const char* path, const char* options_json, gs_lut** out_lut, ch
     auto o = parse_options(options_json);
     gemmsift::detail::check_keys(o, "options", {"strict"});
     gemmsift::LutLoadOptions lo;
-    if (o.contains("strict")) {
-      if (!o["strict"].is_boolean()) throw Error(ErrorCode::parse, "options/strict: expected true or false");
-      lo.strict = o["strict"].get<bool>();
-    }
+    lo.strict = bool_option(o, "strict", false);
     std::vector<std::string> warnings;
     auto handle = std::make_unique<gs_lut>();
     handle->table = std::make_shared<gemmsift::LookupTable>(gemmsift::LookupTable::load(path, lo, &warnings));
@@ -318,10 +319,7 @@ int gs_lut_record(const char* path, const char* problem_json, const char* config
       if (v < 0) throw Error(ErrorCode::invalid_argument, "options/max_configs: expected 0 or more");
       ro.max_configs = static_cast<std::size_t>(v);
     }
-    if (o.contains("strict")) {
-      if (!o["strict"].is_boolean()) throw Error(ErrorCode::parse, "options/strict: expected true or false");
-      ro.strict = o["strict"].get<bool>();
-    }
+    ro.strict = bool_option(o, "strict", false);
     bool changed = gemmsift::record_measurement(path, problem, config, ro);
     if (out_changed) *out_changed = changed ? 1 : 0;
   });

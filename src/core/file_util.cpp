@@ -13,7 +13,7 @@
 
 namespace gemmsift::detail {
 
-std::string read_file(const std::string& path, std::size_t padding) {
+std::string read_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     throw Error(ErrorCode::io, fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
@@ -26,7 +26,6 @@ std::string read_file(const std::string& path, std::size_t padding) {
   }
   // One read straight into the string (no stream buffers: tables can be tens of megabytes).
   std::string out;
-  out.reserve(static_cast<std::size_t>(st.st_size) + padding);
   out.resize(static_cast<std::size_t>(st.st_size));
   std::size_t got = 0;
   while (got < out.size()) {

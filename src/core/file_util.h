@@ -7,8 +7,7 @@
 namespace gemmsift::detail {
 
 // Whole file as bytes; Error(io) naming the path and the reason when it cannot be read.
-// `padding` extra bytes of capacity are allocated after the end (for parsers that read ahead).
-std::string read_file(const std::string& path, std::size_t padding = 0);
+std::string read_file(const std::string& path);
 
 // Writes through a temporary file in the same directory and renames it over `path`, so readers
 // never see a half-written file. Error(io) naming the path on failure.

@@ -1,6 +1,6 @@
 """Probe: does our timing include CPU launch gaps? Times configs with and without a GPU spin
 before the start event (torch.cuda._sleep keeps the GPU busy while the CPU enqueues)."""
-import os, sys, time, statistics
+import sys, time, statistics
 import torch
 sys.path.insert(0, "python")
 from gemmsift import Config

@@ -61,7 +61,7 @@ def main(argv=None):
             errors = json.load(f)
         name = args.name or "dataset"
         part = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.gpu{gi}of{gn}.csv")
-        harness.run_gpu(args, gi, gn, errors, mine, part, log)
+        harness.run_gpu(args, gi, errors, mine, part, log)
         return 0
 
     visible = torch.cuda.device_count()

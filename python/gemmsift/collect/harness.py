@@ -3,20 +3,16 @@ into a persistent Triton cache, then time each problem's configs on one GPU."""
 
 import concurrent.futures as cf
 import datetime
-import json
 import multiprocessing
-import os
 import platform
 import random
 import socket
 import subprocess
-import sys
 import time
-import traceback
 
 import torch
 
-from .. import Config, Model, Problem, space, version as gemmsift_version
+from .. import Config, Model, space, version as gemmsift_version
 from . import dataset, kernel
 from .timing import Timer
 
@@ -103,7 +99,7 @@ def _row(device, p, c, status, tmin=None, tmed=None, iters=0, note=""):
             "iterations": iters, "note": note}
 
 
-def time_problem(p, configs, compile_errors, timer, verified, device_name, args, log):
+def time_problem(p, configs, compile_errors, timer, verified, device_name, args):
     a, b, c = kernel.operands(p.m, p.n, p.k, p.dtype, p.layout, seed=hash((p.m, p.n, p.k)) & 0xffff)
     ref = a.double() @ b.double()
     ref_norm = ref.norm().item()
@@ -144,11 +140,10 @@ def time_problem(p, configs, compile_errors, timer, verified, device_name, args,
         rows.append(_row(device_name, p, cfg, status, tmin, tmed, iters))
         if status == "ok" and (best is None or tmin < best):
             best = tmin
-    del a, b, c, ref
     return rows, best, time.time() - t_start
 
 
-def run_gpu(args, gpu_index, gpu_count, compile_errors, problems, part_path, log):
+def run_gpu(args, gpu_index, compile_errors, problems, part_path, log):
     torch.cuda.set_device(0)  # CUDA_VISIBLE_DEVICES names the one GPU of this process
     device_name = torch.cuda.get_device_name(0)
     timer = Timer(estimation_iters=args.estimation_iters, max_iters=args.max_iters,
@@ -164,7 +159,7 @@ def run_gpu(args, gpu_index, gpu_count, compile_errors, problems, part_path, log
         # Best-predicted first, so the best-so-far that abandoning relies on comes early.
         pred = model.estimate(p, configs)
         configs = [c for _, c in sorted(zip(pred, configs), key=lambda t: t[0])]
-        rows, best, secs = time_problem(p, configs, compile_errors, timer, verified, device_name, args, log)
+        rows, best, secs = time_problem(p, configs, compile_errors, timer, verified, device_name, args)
         dataset.append_problem(part_path, rows)
         counts = {}
         for r in rows:
