@@ -30,6 +30,10 @@ def parse_args(argv):
                     help="stop timing a config whose estimation launches exceed this many times the best so far")
     ap.add_argument("--max-problem-seconds", type=float, default=120.0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N problems of the shard (smoke runs)")
+    ap.add_argument("--time-limit", type=float, default=0,
+                    help="seconds: start no new problem after this long, then write what was timed "
+                         "(a valid partial dataset; rerun to resume)")
+    ap.add_argument("--deadline", type=float, default=0, help=argparse.SUPPRESS)  # internal: epoch seconds
     ap.add_argument("--worker", help=argparse.SUPPRESS)  # internal: "gpu_index/gpu_count"
     return ap.parse_args(argv)
 
@@ -64,6 +68,7 @@ def main(argv=None):
         harness.run_gpu(args, gi, errors, mine, part, log)
         return 0
 
+    started = time.time()
     visible = torch.cuda.device_count()
     gpus = visible if args.gpus == "all" else min(int(args.gpus), visible)
     meta = harness.environment()
@@ -89,6 +94,8 @@ def main(argv=None):
         env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(g))
         cmd = [sys.executable, "-m", "gemmsift.collect"] + (sys.argv[1:] if argv is None else list(argv))
         cmd += ["--name", name, "--worker", f"{g}/{gpus}"]
+        if args.time_limit:
+            cmd += ["--deadline", str(started + args.time_limit)]
         procs.append(subprocess.Popen(cmd, env=env))
     rcs = [p.wait() for p in procs]
     timing_secs = time.time() - t0
@@ -111,10 +118,13 @@ def main(argv=None):
                         "checked": "once per (config, dtype, layout, EVEN_K) per timing process"},
         "compile": {"variants": variants, "seconds": round(secs, 1), "failed": failed, "jobs": args.jobs},
         "timing_seconds": round(timing_secs, 1),
+        "problems_requested": len(problems),
     })
     out = os.path.join(args.out, f"{name}.csv.gz")
     rows = dataset.merge_parts(os.path.join(args.out, "parts", f"{name}.shard*.csv"), out, meta)
-    log(f"wrote {out}: {rows} rows")
+    done = json.load(open(out[:-len(".csv.gz")] + ".meta.json"))["problems"]
+    log(f"wrote {out}: {rows} rows, {done}/{len(problems)} problems"
+        + ("" if done == len(problems) else " (partial: rerun the same command to resume)"))
     return 1 if any(rcs) else 0
 
 

@@ -155,6 +155,9 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log):
     model = Model("analytical")
     t0 = time.time()
     for i, p in enumerate(todo):
+        if args.deadline and time.time() > args.deadline:
+            log(f"[gpu{gpu_index}] time limit reached: {len(todo) - i} problems left for a rerun")
+            break
         configs = select_configs(p, args.sample, args.seed)
         # Best-predicted first, so the best-so-far that abandoning relies on comes early.
         pred = model.estimate(p, configs)
