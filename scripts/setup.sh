@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   cmake ninja-build g++ clang libclang-rt-14-dev \
-  libeigen3-dev nlohmann-json3-dev libsimdjson-dev libcsv-dev libcli11-dev libfmt-dev zlib1g-dev \
+  libeigen3-dev nlohmann-json3-dev libsimdjson-dev libcsv-dev libcli11-dev libfmt-dev zlib1g-dev libssl-dev \
   libgtest-dev libgmock-dev librapidcheck-dev libbenchmark-dev \
   python3 python3-pytest python3-numpy >/dev/null
 echo "gemmsift: dependencies installed"

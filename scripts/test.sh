@@ -37,5 +37,6 @@ run_fuzz() {  # target, seed files...
 run_fuzz lut_parse_fuzz tests/lut/good/*.json $(ls tests/lut/bad/*.json | grep -v expected.json)
 build/gemmsift model save analytical -o build-fuzz/analytical.safetensors >/dev/null
 run_fuzz safetensors_fuzz build-fuzz/analytical.safetensors
+run_fuzz model_load_fuzz build-fuzz/analytical.safetensors models/*.safetensors
 
 echo "== all tests passed"

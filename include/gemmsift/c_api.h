@@ -68,8 +68,11 @@ GS_API int gs_space(const char* problem_json, const char* options_json, char** o
 GS_API int gs_space_configs(const char* problem_json, const char* options_json, gs_config* out,
                             size_t capacity, size_t* out_count);
 
-/* Models: spec is a registry spec ("analytical", "analytical:device=H200") or a model file path.
- * options_json (may be NULL): {"mismatch_policy":"warn"|"refuse","expect_device":"..."}. */
+/* Models: spec is a registry spec ("analytical", "analytical:device=H200"), a model file path, or
+ * "auto" (the shipped model for expect_device and dtype, else the analytical model with a warning).
+ * options_json (may be NULL): {"mismatch_policy":"warn"|"refuse","expect_device":"...",
+ * "expect_triton":"3.6.0","dtype":"bf16"}: a model trained on another device or Triton version is
+ * warned about or refused. */
 GS_API int gs_model_create(const char* spec, const char* options_json, gs_model** out_model);
 GS_API int gs_model_free(gs_model* model);
 GS_API int gs_model_info(const gs_model* model, char** out_json);
@@ -77,8 +80,15 @@ GS_API int gs_model_info(const gs_model* model, char** out_json);
 GS_API int gs_model_estimate(const gs_model* model, const char* problem_json,
                              const gs_config* configs, size_t n, double* out_us);
 
+/* Drift: how well the model's predictions still fit measured times (an autotuner's benchmarks, say).
+ * measurements_json: [{"problem":{...},"measurements":[{"config":{...} or "128x128x64 g8 s3 w4",
+ * "time_us":12.3}, ...]}, ...]. JSON out: {"problems","configs","spearman" (mean per-problem rank
+ * correlation),"median_abs_log_error","quality_at_1","quality_at_5"}. Retrain when spearman is low. */
+GS_API int gs_model_drift(const gs_model* model, const char* measurements_json, char** out_json);
+
 /* Ranked configs to benchmark. model may be NULL only with "benchmark_space":"SAME".
- * options_json: {"space":"EXHAUSTIVE","benchmark_space":"DEFAULT"|"SAME"|"fast"|k}.
+ * options_json: {"space":"EXHAUSTIVE","benchmark_space":"DEFAULT"|"SAME"|"fast"|k,
+ * "triton_version":"3.6.0" (warn when the model was trained with another)}.
  * JSON out: {"problem":..,"candidates":[{"config":..,"source":"model","model_rank":0,
  * "predicted_us":12.3}],"search_space_size":..,"default_count":..,"skip_benchmark":false}. */
 GS_API int gs_select(const gs_model* model, const char* problem_json, const char* options_json,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,9 @@ struct QualityAtK {
   double hit = 0;      // share within 2% of t*
   std::size_t problems = 0;
   double mean_configs = 0;  // configs benchmarked per problem, on average (the DEFAULT list's k)
+  // Share of problems where the best of these k is at least as fast as the best of Inductor's
+  // whole DEFAULT list (evaluate() only; NaN otherwise).
+  double at_least_default = std::numeric_limits<double>::quiet_NaN();
 };
 
 struct MethodQuality {
@@ -53,5 +57,9 @@ MethodQuality evaluate_random(const std::vector<const ProblemData*>& problems, c
                               int draws = 20, unsigned seed = 0);
 
 nlohmann::json to_json(const MethodQuality& q);
+
+// The tradeoff graph as an SVG document: quality@k against k (log scale); a method evaluated at
+// one list (k = 0, like the DEFAULT list) is a triangle at its mean size.
+std::string tradeoff_svg(const std::vector<MethodQuality>& methods, const std::string& title);
 
 }  // namespace gemmsift

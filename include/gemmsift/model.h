@@ -43,6 +43,8 @@ struct ModelOptions {
   // (default) or "refuse". The schema of features must always match.
   std::string mismatch_policy = "warn";
   std::string expect_device;  // driver name of the running device; empty: don't check
+  std::string expect_triton;  // running Triton version; empty: don't check
+  DType dtype = DType::bf16;  // for the "auto" spec: which shipped model to pick
 };
 
 using ModelFactory = std::function<std::unique_ptr<PerformanceModel>(
@@ -66,6 +68,30 @@ std::vector<ModelKindInfo> model_kinds();
 // answered with Error(not_found) listing the known kinds.
 std::unique_ptr<PerformanceModel> create_model(std::string_view spec,
                                                const ModelOptions& options = {});
+
+// Why a model's training environment differs from the running one: the device (compared as
+// built-in devices when both are known, else by name) and the Triton version. Each entry is one
+// sentence; empty when nothing differs or nothing is known.
+std::vector<std::string> model_staleness(const nlohmann::json& metadata, std::string_view running_device,
+                                         std::string_view running_triton);
+
+// Applies options.mismatch_policy to model_staleness(): "warn" warns once per file and reason,
+// "refuse" throws Error(mismatch) naming `path`.
+void check_model_environment(const nlohmann::json& metadata, const std::string& path,
+                             const ModelOptions& options);
+
+// Shipped models (models/<device>_<dtype>.safetensors, trained by `gemmsift train`) are searched
+// in $GEMMSIFT_MODEL_DIR (':'-separated), then in models/ beside the gemmsift library or program,
+// one folder up, and ../share/gemmsift/models.
+std::vector<std::string> model_search_dirs();
+
+// The shipped model whose device matches `device` (the same built-in device, or the same name)
+// and whose training dtypes include `dtype`; empty when there is none. device empty: H100-SXM.
+std::string find_shipped_model(std::string_view device, DType dtype);
+
+// The spec "auto": the shipped model for options.expect_device and options.dtype, or, when none
+// matches, the analytical model of that device with a warning (once per device and dtype).
+std::unique_ptr<PerformanceModel> default_model(const ModelOptions& options);
 
 // Reads the metadata of a model file without building the model.
 nlohmann::json read_model_metadata(const std::string& path);

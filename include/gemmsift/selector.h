@@ -64,6 +64,9 @@ struct SelectOptions {
   // When the problem has pinned configs, use only those (no model picks). A single pinned config
   // then needs no benchmarking at all. Problems without pins are selected as usual.
   bool pinned_only = false;
+  // The running Triton version, when known: the selector warns (once) when the model's training
+  // data were measured with another one. The running device is the problem's.
+  std::string triton_version;
 };
 
 struct Selection {
@@ -94,6 +97,8 @@ class Selector {
   std::shared_ptr<const PerformanceModel> model_;
   std::shared_ptr<const PinnedConfigs> pinned_;
   SelectOptions options_;
+  nlohmann::json model_meta_;  // the model's metadata, for staleness warnings
+  void warn_if_stale(const Problem& problem) const;
 };
 
 }  // namespace gemmsift

@@ -114,6 +114,11 @@ def _problem(p: ProblemLike) -> Problem:
     raise InvalidArgumentError(f"expected a gemmsift.Problem or a dict, got {type(p).__name__}", 1)
 
 
+def _config_dict(c: "Config") -> dict:
+    return {"block_m": c.block_m, "block_n": c.block_n, "block_k": c.block_k, "group_m": c.group_m,
+            "num_stages": c.num_stages, "num_warps": c.num_warps}
+
+
 def _opts(**kw) -> bytes:
     return json.dumps({k: v for k, v in kw.items() if v is not None}).encode()
 
@@ -170,16 +175,34 @@ class _Handle:
 
 
 class Model(_Handle):
-    """A performance model: a spec ("analytical", "analytical:device=H200") or a model file."""
+    """A performance model: a spec ("analytical", "analytical:device=H200"), a model file, or
+    "auto": the shipped model for expect_device and dtype (else the analytical model, with a
+    warning). A model trained on another device or Triton version is warned about, or refused
+    with mismatch_policy="refuse"."""
 
     _free = "gs_model_free"
 
     def __init__(self, spec: str = "analytical", mismatch_policy: str = "warn",
-                 expect_device: Optional[str] = None):
+                 expect_device: Optional[str] = None, expect_triton: Optional[str] = None,
+                 dtype: str = "bf16"):
         super().__init__()
         _lib.check(self._lib.gs_model_create(
-            spec.encode(), _opts(mismatch_policy=mismatch_policy, expect_device=expect_device),
+            spec.encode(), _opts(mismatch_policy=mismatch_policy, expect_device=expect_device,
+                                 expect_triton=expect_triton, dtype=dtype),
             ctypes.byref(self._handle)))
+
+    def drift(self, measurements) -> dict:
+        """How well predictions fit measured times. measurements: [(problem, [(config, us), ...]), ...].
+        Returns spearman (mean per-problem rank correlation), median_abs_log_error, quality_at_1/5."""
+        self._require_open()
+        payload = []
+        for problem, rows in measurements:
+            p = _problem(problem)
+            payload.append({"problem": json.loads(p.to_json()),
+                            "measurements": [{"config": _config_dict(c), "time_us": float(t)} for c, t in rows]})
+        out = ctypes.c_void_p()
+        _lib.check(self._lib.gs_model_drift(self._handle, json.dumps(payload).encode(), ctypes.byref(out)))
+        return json.loads(_lib.take_string(out))
 
     def info(self) -> dict:
         """Kind, device, versions, schema and metrics of the model."""
@@ -268,7 +291,7 @@ class Selector(_Handle):
     def __init__(self, model: Union["Model", str, None] = "analytical",
                  lut: Optional[LookupTable] = None, benchmark_space: Union[str, int] = "DEFAULT",
                  space: str = "EXHAUSTIVE", pinned_only: bool = False,
-                 shared_memory_limit: Optional[int] = None):
+                 shared_memory_limit: Optional[int] = None, triton_version: Optional[str] = None):
         super().__init__()
         owned = Model(model) if isinstance(model, str) else None
         try:
@@ -280,7 +303,7 @@ class Selector(_Handle):
             _lib.check(self._lib.gs_selector_create(
                 m._handle if m is not None else None, lut._handle if lut is not None else None,
                 _opts(space=space, benchmark_space=benchmark_space, pinned_only=pinned_only,
-                      shared_memory_limit=shared_memory_limit),
+                      shared_memory_limit=shared_memory_limit, triton_version=triton_version),
                 ctypes.byref(self._handle)))
         finally:
             if owned is not None:

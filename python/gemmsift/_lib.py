@@ -59,6 +59,7 @@ def _prototype(lib):
         "gs_model_info": (c_int, [model_p, out_str]),
         "gs_model_estimate": (c_int, [model_p, c_char_p, ctypes.POINTER(CConfig), c_size_t,
                                       ctypes.POINTER(ctypes.c_double)]),
+        "gs_model_drift": (c_int, [model_p, c_char_p, out_str]),
         "gs_select": (c_int, [model_p, c_char_p, c_char_p, out_str]),
         "gs_lut_load": (c_int, [c_char_p, c_char_p, ctypes.POINTER(ctypes.c_void_p), out_str]),
         "gs_lut_free": (c_int, [ctypes.c_void_p]),

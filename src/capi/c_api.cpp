@@ -10,6 +10,7 @@
 #include <string>
 
 #include "gemmsift/error.h"
+#include "gemmsift/train.h"
 #include "gemmsift/json.h"
 #include "gemmsift/lut.h"
 #include "gemmsift/model.h"
@@ -140,12 +141,14 @@ gs_config to_c(const gemmsift::Config& c) {
 }
 
 gemmsift::SelectOptions select_options(const nlohmann::json& o) {
-  gemmsift::detail::check_keys(o, "options", {"space", "benchmark_space", "shared_memory_limit", "pinned_only"});
+  gemmsift::detail::check_keys(o, "options",
+                               {"space", "benchmark_space", "shared_memory_limit", "pinned_only", "triton_version"});
   gemmsift::SelectOptions so;
   so.search_space = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
   so.benchmark_space = gemmsift::BenchmarkSpace::parse(string_option(o, "benchmark_space", "DEFAULT"));
   so.space_options = space_options(o);
   so.pinned_only = bool_option(o, "pinned_only", false);
+  so.triton_version = string_option(o, "triton_version", "");
   return so;
 }
 
@@ -209,10 +212,12 @@ int gs_model_create(const char* spec, const char* options_json, gs_model** out_m
     require(out_model, "gs_model_create", "out_model");
     *out_model = nullptr;
     auto o = parse_options(options_json);
-    gemmsift::detail::check_keys(o, "options", {"mismatch_policy", "expect_device"});
+    gemmsift::detail::check_keys(o, "options", {"mismatch_policy", "expect_device", "expect_triton", "dtype"});
     gemmsift::ModelOptions mo;
     mo.mismatch_policy = string_option(o, "mismatch_policy", mo.mismatch_policy);
     mo.expect_device = string_option(o, "expect_device", "");
+    mo.expect_triton = string_option(o, "expect_triton", "");
+    mo.dtype = gemmsift::parse_dtype(string_option(o, "dtype", "bf16"));
     auto handle = std::make_unique<gs_model>();
     handle->model = gemmsift::create_model(spec, mo);
     *out_model = handle.release();
@@ -249,6 +254,53 @@ int gs_model_estimate(const gs_model* model, const char* problem_json, const gs_
     for (std::size_t i = 0; i < n; ++i) cs.push_back(from_c(configs[i], i));
     auto pred = model->model->estimate(problem, cs);
     std::copy(pred.begin(), pred.end(), out_us);
+  });
+}
+
+int gs_model_drift(const gs_model* model, const char* measurements_json, char** out_json) {
+  return guarded("gs_model_drift", [&] {
+    require(model, "gs_model_drift", "model");
+    require(measurements_json, "gs_model_drift", "measurements_json");
+    require(out_json, "gs_model_drift", "out_json");
+    const auto j = gemmsift::parse_json_text(measurements_json, "measurements");
+    if (!j.is_array()) {
+      throw Error(ErrorCode::parse, fmt::format("measurements: expected an array of {{\"problem\", \"measurements\"}}, got {}",
+                                                gemmsift::detail::describe(j)));
+    }
+    std::vector<gemmsift::ProblemData> problems;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      const std::string at = fmt::format("measurements/{}", i);
+      const auto& e = j[i];
+      if (!e.is_object() || !e.contains("problem") || !e.contains("measurements") || !e["measurements"].is_array()) {
+        throw Error(ErrorCode::parse, fmt::format("{}: expected {{\"problem\": {{...}}, \"measurements\": [...]}}", at));
+      }
+      gemmsift::ProblemData pd;
+      pd.problem = gemmsift::problem_from_json(e["problem"], at + "/problem");
+      const auto& ms = e["measurements"];
+      for (std::size_t r = 0; r < ms.size(); ++r) {
+        const std::string rat = fmt::format("{}/measurements/{}", at, r);
+        if (!ms[r].is_object() || !ms[r].contains("config") || !ms[r].contains("time_us") ||
+            !ms[r]["time_us"].is_number() || !(ms[r]["time_us"].get<double>() > 0)) {
+          throw Error(ErrorCode::parse, fmt::format("{}: expected {{\"config\": ..., \"time_us\": positive number}}", rat));
+        }
+        gemmsift::Measurement m;
+        try {
+          m.config = gemmsift::lut_config_from_json(ms[r]["config"]).config;
+        } catch (const Error& err) {
+          throw Error(err.code(), fmt::format("{}/config: {}", rat, err.what()));
+        }
+        m.time_us_min = ms[r]["time_us"].get<double>();
+        pd.rows.push_back(m);
+      }
+      problems.push_back(std::move(pd));
+    }
+    std::vector<const gemmsift::ProblemData*> ptrs;
+    for (const auto& p : problems) ptrs.push_back(&p);
+    const auto r = gemmsift::rank_agreement(*model->model, ptrs);
+    nlohmann::json out = {{"problems", r.problems}, {"configs", r.configs}, {"spearman", r.spearman},
+                          {"median_abs_log_error", r.median_abs_log_error}, {"quality_at_1", r.quality1},
+                          {"quality_at_5", r.quality5}};
+    *out_json = dup_string(out.dump());
   });
 }
 

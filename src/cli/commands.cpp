@@ -86,7 +86,8 @@ void add_space_command(CLI::App& app) {
 void add_select_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("select", "rank the configs worth benchmarking for a problem");
   auto args = std::make_shared<ProblemArgs>();
-  auto model = std::make_shared<std::string>("analytical");
+  auto model = std::make_shared<std::string>("auto");
+  auto triton = std::make_shared<std::string>();
   auto space = std::make_shared<std::string>("EXHAUSTIVE");
   auto bspace = std::make_shared<std::string>("DEFAULT");
   auto topk = std::make_shared<int>(0);
@@ -94,7 +95,11 @@ void add_select_command(CLI::App& app) {
   auto lut = std::make_shared<std::string>();
   auto lut_only = std::make_shared<bool>(false);
   args->add(cmd);
-  cmd->add_option("--model", *model, "model spec or .safetensors file")->capture_default_str();
+  cmd->add_option("--model", *model,
+                  "model spec or .safetensors file; auto: the shipped model for the device and dtype, "
+                  "else the analytical model (with a warning)")
+      ->capture_default_str();
+  cmd->add_option("--triton-version", *triton, "running Triton version: warn when the model's data used another");
   cmd->add_option("--lut", *lut, "lookup table whose configs for the problem are always benchmarked");
   cmd->add_flag("--lut-only", *lut_only,
                 "when the table has the problem, use only its configs (one config: no benchmarking)");
@@ -112,8 +117,14 @@ void add_select_command(CLI::App& app) {
     so.search_space = parse_space_kind(*space);
     so.benchmark_space = *topk > 0 ? BenchmarkSpace::top(*topk) : BenchmarkSpace::parse(*bspace);
     so.pinned_only = *lut_only;
+    so.triton_version = *triton;
     std::shared_ptr<const PerformanceModel> m;
-    if (so.benchmark_space.kind != BenchmarkSpace::Kind::same) m = create_model(*model);
+    if (so.benchmark_space.kind != BenchmarkSpace::Kind::same) {
+      ModelOptions mo;
+      mo.dtype = p.dtype;
+      mo.expect_device = p.device;
+      m = create_model(*model, mo);
+    }
     Selector selector(m, so);
     if (!lut->empty()) selector.set_pinned(std::make_shared<LookupTable>(LookupTable::load(*lut)));
     else if (*lut_only) throw Error(ErrorCode::invalid_argument, "--lut-only needs --lut");
@@ -210,6 +221,7 @@ int run(int argc, char** argv) {
   add_lut_commands(app);
   add_data_commands(app);
   add_eval_command(app);
+  add_train_commands(app);
   auto* ver = app.add_subcommand("version", "print the version");
   ver->callback([] { fmt::print("gemmsift {}\n", version()); });
   try {

@@ -40,5 +40,6 @@ struct ProblemArgs {
 void add_lut_commands(CLI::App& app);
 void add_data_commands(CLI::App& app);
 void add_eval_command(CLI::App& app);
+void add_train_commands(CLI::App& app);
 
 }  // namespace gemmsift::cli

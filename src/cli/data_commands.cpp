@@ -1,6 +1,9 @@
 // gemmsift data check|summary, gemmsift eval
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
 #include <map>
 #include <memory>
 
@@ -72,7 +75,11 @@ void add_eval_command(CLI::App& app) {
   auto ks = std::make_shared<std::string>("1,2,3,5,10,20");
   auto draws = std::make_shared<int>(20);
   auto json = std::make_shared<bool>(false);
+  auto svg = std::make_shared<std::string>();
+  auto title = std::make_shared<std::string>();
   cmd->add_option("--data", *data, "test dataset (full EXHAUSTIVE measurements)")->required();
+  cmd->add_option("--svg", *svg, "write the tradeoff graph (quality@k against k) to this SVG file");
+  cmd->add_option("--title", *title, "title of the graph (default: the dataset and device)");
   cmd->add_option("--model", *models, "model spec or file (repeat for several)");
   cmd->add_option("--k", *ks, "values of k")->capture_default_str();
   cmd->add_option("--draws", *draws, "random-k draws")->capture_default_str();
@@ -89,7 +96,19 @@ void add_eval_command(CLI::App& app) {
     if (specs.empty()) specs.push_back("analytical");
     for (const auto& spec : specs) {
       auto m = create_model(spec);
-      rows.push_back(evaluate(m->name(), problems, model_proposer(*m), k));
+      const auto meta = m->metadata();
+      std::string label = m->name();
+      if (meta.contains("name") && meta["name"].is_string() && label.ends_with(".safetensors")) {
+        label = meta["name"].get<std::string>() + " (" + std::filesystem::path(label).filename().string() + ")";
+      }
+      rows.push_back(evaluate(label, problems, model_proposer(*m), k));
+    }
+    if (!svg->empty()) {
+      std::string t = title->empty() ? fmt::format("{}: {} problems, {}", std::filesystem::path(*data).filename().string(),
+                                                   problems.size(), d.meta.value("device", std::string("?")))
+                                     : *title;
+      detail::write_file_atomic(*svg, tradeoff_svg(rows, t));
+      fmt::print(stderr, "wrote {}\n", *svg);
     }
     if (*json) {
       nlohmann::json out = {{"data", *data}, {"device", d.meta.value("device", std::string())},
@@ -100,22 +119,28 @@ void add_eval_command(CLI::App& app) {
     }
     fmt::print("{}: {} problems with the whole space measured, on {}\n", *data, problems.size(),
                d.meta.value("device", std::string("?")));
-    for (const char* stat : {"quality", "worst", "hit"}) {
-      fmt::print("\n{:<34}", std::string(stat) + "@k");
+    std::size_t width = 30;
+    for (const auto& r : rows) width = std::max(width, r.method.size() + 2);
+    struct Stat {
+      const char* title;
+      double QualityAtK::*field;
+    };
+    for (const Stat& st : {Stat{"quality@k", &QualityAtK::quality}, Stat{"worst@k", &QualityAtK::worst},
+                           Stat{"hit@k (within 2% of the best)", &QualityAtK::hit},
+                           Stat{"share of problems at least as fast as the whole DEFAULT list", &QualityAtK::at_least_default}}) {
+      fmt::print("\n{}\n{:<{}}", st.title, "", width);
       for (int kk : k) fmt::print(" {:>7}", fmt::format("k={}", kk));
       fmt::print("\n");
       for (const auto& r : rows) {
-        fmt::print("{:<34}", r.method);
         if (r.at.size() == 1 && r.at[0].k == 0) {
-          const auto& a = r.at[0];
-          double v = std::string(stat) == "quality" ? a.quality : std::string(stat) == "worst" ? a.worst : a.hit;
-          fmt::print(" {:>7.3f}  (benchmarks the whole list: {:.1f} configs a problem on average)\n", v, a.mean_configs);
+          if (std::isnan(r.at[0].*st.field) || st.field == &QualityAtK::at_least_default) continue;
+          fmt::print("{:<{}} {:>7.3f}  (benchmarks the whole list: {:.1f} configs a problem on average)\n", r.method,
+                     width, r.at[0].*st.field, r.at[0].mean_configs);
           continue;
         }
-        for (const auto& a : r.at) {
-          double v = std::string(stat) == "quality" ? a.quality : std::string(stat) == "worst" ? a.worst : a.hit;
-          fmt::print(" {:>7.3f}", v);
-        }
+        if (st.field == &QualityAtK::at_least_default && std::isnan(r.at[0].at_least_default)) continue;
+        fmt::print("{:<{}}", r.method, width);
+        for (const auto& a : r.at) fmt::print(" {:>7.3f}", a.*st.field);
         fmt::print("\n");
       }
     }

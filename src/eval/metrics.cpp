@@ -77,16 +77,25 @@ std::vector<const ProblemData*> complete_problems(const Dataset& data) {
 MethodQuality evaluate(const std::string& method, const std::vector<const ProblemData*>& problems,
                        const Proposer& propose, const std::vector<int>& ks) {
   std::vector<Accumulator> acc(ks.size());
+  std::vector<std::size_t> not_worse(ks.size(), 0);
   for (const ProblemData* pd : problems) {
     const double best = *pd->best_us();
     const TimeMap times = times_of(*pd);
     const auto proposals = propose(*pd);
+    const auto defaults = search_space(pd->problem, SpaceKind::DEFAULT);
+    const double t_default = best_of_first(times, defaults, defaults.size());
     for (std::size_t i = 0; i < ks.size(); ++i) {
-      acc[i].add(best, best_of_first(times, proposals, static_cast<std::size_t>(ks[i])));
+      const double t = best_of_first(times, proposals, static_cast<std::size_t>(ks[i]));
+      acc[i].add(best, t);
+      not_worse[i] += t <= t_default;
     }
   }
   MethodQuality q{method, {}};
-  for (std::size_t i = 0; i < ks.size(); ++i) q.at.push_back(acc[i].result(ks[i]));
+  for (std::size_t i = 0; i < ks.size(); ++i) {
+    q.at.push_back(acc[i].result(ks[i]));
+    q.at.back().at_least_default =
+        problems.empty() ? 0 : static_cast<double>(not_worse[i]) / static_cast<double>(problems.size());
+  }
   return q;
 }
 
@@ -146,6 +155,7 @@ nlohmann::json to_json(const MethodQuality& q) {
   for (const auto& a : q.at) {
     nlohmann::json j = {{"k", a.k}, {"quality", a.quality}, {"worst", a.worst}, {"hit", a.hit}, {"problems", a.problems}};
     if (a.mean_configs > 0) j["mean_configs"] = a.mean_configs;
+    if (!std::isnan(a.at_least_default)) j["at_least_default"] = a.at_least_default;
     at.push_back(std::move(j));
   }
   return {{"method", q.method}, {"at", at}};

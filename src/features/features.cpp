@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
@@ -158,11 +159,29 @@ void FeatureSchema::compute(const Problem& problem, std::span<const Config> conf
       out.cols() != static_cast<Eigen::Index>(specs_.size())) {
     throw Error(ErrorCode::internal, "feature matrix has the wrong shape");
   }
-  for (std::size_t r = 0; r < configs.size(); ++r) {
-    for (std::size_t f = 0; f < specs_.size(); ++f) {
+  // Features of the problem alone (dtype, M, N, K, sizes, batch, layout) are the same in every
+  // row: computed once.
+  auto problem_only = [](int id) { return id <= 6 || (id >= 13 && id <= 15); };
+  for (std::size_t f = 0; f < specs_.size(); ++f) {
+    const bool shared = problem_only(ids_[f]);
+    const bool log = specs_[f].transform == Transform::log;
+    float first = 0;
+    double last_raw = std::numeric_limits<double>::quiet_NaN(), last_log = 0;  // configs repeat values
+    for (std::size_t r = 0; r < configs.size(); ++r) {
+      if (shared && r > 0) {
+        out(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(f)) = first;
+        continue;
+      }
       double v = raw_feature(ids_[f], problem, configs[r], sm_count_);
-      if (specs_[f].transform == Transform::log) v = std::log(std::max(v, 1e-30));
+      if (log) {
+        if (v != last_raw) {
+          last_raw = v;
+          last_log = std::log(std::max(v, 1e-30));
+        }
+        v = last_log;
+      }
       out(static_cast<Eigen::Index>(r), static_cast<Eigen::Index>(f)) = static_cast<float>(v);
+      if (r == 0) first = static_cast<float>(v);
     }
   }
 }

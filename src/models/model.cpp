@@ -2,13 +2,20 @@
 
 #include <fmt/format.h>
 
+#include <dlfcn.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "core/file_util.h"
 #include "core/strings.h"
 #include "gemmsift/error.h"
 #include "gemmsift/safetensors.h"
+#include "gemmsift/device.h"
 #include "models/analytical.h"
+#include "models/mlp.h"
 #include "models/model_file.h"
 
 namespace gemmsift {
@@ -70,6 +77,7 @@ Registry& registry() {
   static Registry* r = [] {
     auto* reg = new Registry;  // never destroyed: models may be created during static teardown
     reg->kinds.push_back(analytical_model_kind());
+    reg->kinds.push_back(mlp_model_kind());
     return reg;
   }();
   return *r;
@@ -112,8 +120,107 @@ std::vector<ModelKindInfo> model_kinds() {
   return r.kinds;
 }
 
+std::vector<std::string> model_staleness(const nlohmann::json& metadata, std::string_view running_device,
+                                         std::string_view running_triton) {
+  std::vector<std::string> why;
+  const std::string dev = metadata.value("device", std::string());
+  if (!running_device.empty() && !dev.empty()) {
+    auto a = find_device(dev), b = find_device(running_device);
+    const bool same = (a && b) ? a->name == b->name : detail::lower(dev) == detail::lower(running_device);
+    if (!same) {
+      why.push_back(fmt::format("it was trained on {} but runs on {}", dev, running_device));
+    }
+  }
+  const std::string triton = metadata.value("triton_version", std::string());
+  if (!running_triton.empty() && !triton.empty() && triton != running_triton) {
+    why.push_back(fmt::format("its training data were measured with Triton {} but Triton {} runs", triton,
+                              running_triton));
+  }
+  return why;
+}
+
+void check_model_environment(const nlohmann::json& metadata, const std::string& path,
+                             const ModelOptions& options) {
+  const auto why = model_staleness(metadata, options.expect_device, options.expect_triton);
+  if (why.empty()) return;
+  if (options.mismatch_policy == "refuse") {
+    throw Error(ErrorCode::mismatch, fmt::format("{}: refused: {}", path, detail::join(why, "; ")));
+  }
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  for (const auto& w : why) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!warned.insert(path + "|" + w).second) continue;
+    warn(fmt::format("model {}: {}; its predictions may be off (retrain, or check with gemmsift drift)", path, w));
+  }
+}
+
 nlohmann::json read_model_metadata(const std::string& path) {
   return parse_model_file_metadata(read_safetensors_metadata(path), path);
+}
+
+std::vector<std::string> model_search_dirs() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("GEMMSIFT_MODEL_DIR"); env && *env) {
+    for (auto part : detail::split(env, ':')) {
+      if (!part.empty()) dirs.emplace_back(part);
+    }
+  }
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&model_search_dirs), &info) && info.dli_fname) {
+    std::error_code ec;
+    auto self = std::filesystem::weakly_canonical(info.dli_fname, ec);
+    if (!ec) {
+      const auto here = self.parent_path();
+      for (const auto& d : {here / "models", here.parent_path() / "models", here.parent_path() / "share" / "gemmsift" / "models"}) {
+        dirs.push_back(d.string());
+      }
+    }
+  }
+  return dirs;
+}
+
+std::string find_shipped_model(std::string_view device_in, DType dtype) {
+  const std::string device = device_in.empty() ? std::string("H100-SXM") : std::string(device_in);
+  const std::string want_dtype(to_string(dtype));
+  for (const auto& dir : model_search_dirs()) {
+    std::error_code ec;
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      if (e.path().extension() == ".safetensors") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files) {
+      nlohmann::json meta;
+      try {
+        meta = read_model_metadata(f.string());
+      } catch (const Error&) {
+        continue;  // not a model file of this version
+      }
+      if (!model_staleness(meta, device, "").empty() || !meta.contains("device")) continue;
+      const auto& dt = meta.value("dtypes", nlohmann::json::array());
+      if (std::find(dt.begin(), dt.end(), want_dtype) == dt.end()) continue;
+      return f.string();
+    }
+  }
+  return {};
+}
+
+std::unique_ptr<PerformanceModel> default_model(const ModelOptions& options) {
+  const std::string path = find_shipped_model(options.expect_device, options.dtype);
+  if (!path.empty()) return create_model(path, options);
+  const std::string device = options.expect_device.empty() ? std::string("H100-SXM") : options.expect_device;
+  auto known = find_device(device);
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (warned.insert(device + "|" + std::string(to_string(options.dtype))).second) {
+      warn(fmt::format("no shipped model for {} {} (searched {}): using the analytical model", device,
+                       to_string(options.dtype), detail::join(model_search_dirs(), ", ")));
+    }
+  }
+  return create_model(known ? "analytical:device=" + known->name : std::string("analytical"), options);
 }
 
 std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const ModelOptions& options) {
@@ -123,6 +230,7 @@ std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const M
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("mismatch policy '{}': expected warn or refuse", options.mismatch_policy));
   }
+  if (spec == "auto") return default_model(options);
   auto kinds = model_kinds();
   if (looks_like_path(spec, kinds)) {
     std::string path(spec);

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <numeric>
+#include <mutex>
+#include <set>
 #include <unordered_set>
 
 #include "core/strings.h"
@@ -54,12 +56,26 @@ Selector::Selector(std::shared_ptr<const PerformanceModel> model, SelectOptions 
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("benchmark space {} needs a model", options_.benchmark_space.to_string()));
   }
+  if (model_) model_meta_ = model_->metadata();
+}
+
+void Selector::warn_if_stale(const Problem& problem) const {
+  if (!model_ || (problem.device.empty() && options_.triton_version.empty())) return;
+  static std::mutex mu;
+  static std::set<std::string> warned;
+  for (const auto& why : model_staleness(model_meta_, problem.device, options_.triton_version)) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (warned.insert(model_->name() + "|" + why).second) {
+      warn(fmt::format("model {}: {}; its choices may be off (retrain, or check with gemmsift drift)", model_->name(), why));
+    }
+  }
 }
 
 void Selector::set_pinned(std::shared_ptr<const PinnedConfigs> pinned) { pinned_ = std::move(pinned); }
 
 Selection Selector::select(const Problem& problem) const {
   problem.validate();
+  warn_if_stale(problem);
   Selection sel;
   sel.problem = problem;
   const auto space = search_space(problem, options_.search_space, options_.space_options);

@@ -1,0 +1,85 @@
+// gemmsift: training learned performance models (kind "mlp") on measured datasets.
+//
+// Split by problem (never by row) into training and validation problems; deterministic for a
+// seed on one build; the best epoch by validation quality is kept; BatchNorm statistics are
+// recomputed on all training rows and folded into the layers at the end.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "gemmsift/dataset.h"
+#include "gemmsift/model.h"
+
+namespace gemmsift {
+
+struct TrainOptions {
+  std::string name;                     // recorded in the metadata; default from the preset
+  std::string schema = "gemmsift1";     // a FeatureSchema::named() schema
+  std::vector<int> hidden = {64, 64};    // hidden layer widths
+  bool batchnorm = false;               // Linear, BatchNorm, ReLU blocks (the proposal's)
+  bool base_input = true;               // the analytical estimate as an extra input
+  std::string target = "log_residual";  // "log_us" or "log_residual" (log of measured / analytical)
+  // "mse": mean squared error of the standardised target over rows (the proposal's loss);
+  // "rank": per-problem centred squared error, weighted towards each problem's fastest configs,
+  //         plus mse_weight x mse; "listnet": per-problem softmax cross-entropy of the runtime
+  //         ranking at listnet_temperature (log units), plus mse_weight x mse.
+  std::string loss = "rank";
+  int epochs = 80;
+  double lr = 2e-3;
+  double weight_decay = 0;
+  int batch_rows = 512;                 // mse: rows per step
+  int batch_problems = 4;               // rank, listnet: problems per step (all their rows)
+  double near_best_weight = 4;          // rank: extra weight of a config at the problem's best ...
+  double near_best_scale = 0.1;         // ... decaying as exp(-log(t/t_best) / scale)
+  double listnet_temperature = 0.05;
+  double mse_weight = 0.1;
+  double val_fraction = 0.15;           // share of problems held out for validation
+  std::uint64_t seed = 0;
+
+  // "proposal": the fast_autotune proposal's MLP (12 features, 6 x 256, BatchNorm, ReLU, MSE on
+  // log runtime); "gemmsift": gemmsift's default model. Throws Error(not_found) for others.
+  static TrainOptions preset(std::string_view name);
+  nlohmann::json to_json() const;
+};
+
+struct EpochStats {
+  int epoch = 0;
+  double train_loss = 0;
+  double val_q1 = 0, val_q5 = 0;  // quality@1/@5 on the validation problems' measured configs
+  double val_spearman = 0;        // mean per-problem rank correlation on validation problems
+  double seconds = 0;             // since training started
+};
+
+struct TrainResult {
+  std::unique_ptr<PerformanceModel> model;
+  std::vector<EpochStats> history;
+  int best_epoch = 0;
+  std::size_t train_problems = 0, val_problems = 0, train_rows = 0;
+};
+
+// Trains on the timed rows (ok and abandoned) of every problem in `datasets`, which must all come
+// from one device. Errors: Error(invalid_argument) for bad options, mixed devices or too little data.
+TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions& options,
+                        const std::function<void(const EpochStats&)>& progress = {});
+
+// Validation-style metrics of a model on measured problems that need not be complete: for each
+// problem the oracle is its best measured config. Used for drift and training reports.
+struct RankAgreement {
+  std::size_t problems = 0, configs = 0;
+  double spearman = 0;            // mean over problems of the rank correlation, timed configs
+  double median_abs_log_error = 0;  // median |log(predicted / measured)| over timed configs
+  double quality1 = 0, quality5 = 0;  // geometric means over problems, within the measured configs
+};
+RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems);
+
+// SHA-256 of a file's bytes, lowercase hex. Error(io) when it cannot be read.
+std::string sha256_file(const std::string& path);
+
+}  // namespace gemmsift

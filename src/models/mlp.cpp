@@ -1,0 +1,225 @@
+#include "models/mlp.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "gemmsift/error.h"
+#include "gemmsift/safetensors.h"
+#include "models/model_file.h"
+
+namespace gemmsift {
+
+namespace {
+
+std::unique_ptr<AnalyticalModel> base_for(const std::string& device) {
+  auto d = find_device(device);
+  return std::make_unique<AnalyticalModel>(d ? *d : get_device("H100-SXM"));
+}
+
+}  // namespace
+
+MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)), source_(std::move(source)) {
+  auto bad = [&](const std::string& what) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{}mlp model: {}", source_.empty() ? "" : source_ + ": ", what));
+  };
+  if (!parts_.schema.fitted()) bad("the feature schema has no normalisation");
+  if (parts_.target != "log_us" && parts_.target != "log_residual") {
+    bad(fmt::format("target '{}': expected log_us or log_residual", parts_.target));
+  }
+  if (parts_.target == "log_residual" && !parts_.base_input) bad("target log_residual needs the base input");
+  if (parts_.layers.empty()) bad("no layers");
+  Eigen::Index in = static_cast<Eigen::Index>(parts_.schema.size()) + (parts_.base_input ? 1 : 0);
+  for (std::size_t i = 0; i < parts_.layers.size(); ++i) {
+    const auto& l = parts_.layers[i];
+    if (l.weight.cols() != in) {
+      bad(fmt::format("layer {} takes {} inputs, the layer before gives {}", i, l.weight.cols(), in));
+    }
+    if (l.bias.size() != l.weight.rows()) {
+      bad(fmt::format("layer {} has {} outputs but {} biases", i, l.weight.rows(), l.bias.size()));
+    }
+    if (!l.weight.allFinite() || !l.bias.allFinite()) bad(fmt::format("layer {} holds a NaN or infinity", i));
+    in = l.weight.rows();
+  }
+  if (in != 1) bad(fmt::format("the last layer has {} outputs, expected 1", in));
+  if (!(parts_.target_std > 0) || !(parts_.base_std > 0) || !std::isfinite(parts_.target_mean) ||
+      !std::isfinite(parts_.base_mean)) {
+    bad("target or base normalisation is not finite and positive");
+  }
+  base_ = base_for(parts_.device);
+}
+
+std::size_t MlpModel::macs_per_config() const {
+  std::size_t macs = 0;
+  for (const auto& l : parts_.layers) macs += static_cast<std::size_t>(l.weight.size());
+  return macs;
+}
+
+std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const Config> configs) const {
+  std::vector<double> out(configs.size(), std::numeric_limits<double>::infinity());
+  if (configs.empty()) return out;
+  const std::vector<double> base = base_->estimate(problem, configs);
+  const auto d = static_cast<Eigen::Index>(parts_.schema.size());
+  const Eigen::Index in = d + (parts_.base_input ? 1 : 0);
+  // Blocks of rows keep every buffer small and in cache (large temporaries cost page faults).
+  constexpr std::size_t kBlock = 128;
+  FeatureMatrix x, h, z;
+  for (std::size_t start = 0; start < configs.size(); start += kBlock) {
+    const std::size_t count = std::min(kBlock, configs.size() - start);
+    const auto rows = static_cast<Eigen::Index>(count);
+    x.resize(rows, in);
+    parts_.schema.compute(problem, configs.subspan(start, count), x.leftCols(d));
+    parts_.schema.standardize(x.leftCols(d));
+    if (parts_.base_input) {
+      for (Eigen::Index i = 0; i < rows; ++i) {
+        const double b = base[start + static_cast<std::size_t>(i)];
+        x(i, d) = (static_cast<float>(std::log(std::isfinite(b) ? b : 1.0)) - parts_.base_mean) / parts_.base_std;
+      }
+    }
+    const FeatureMatrix* cur = &x;
+    for (std::size_t li = 0; li < parts_.layers.size(); ++li) {
+      const auto& l = parts_.layers[li];
+      FeatureMatrix& dst = (li % 2 == 0) ? h : z;
+      dst.resize(rows, l.weight.rows());
+      dst.noalias() = *cur * l.weight.transpose();
+      dst.rowwise() += l.bias;
+      if (li + 1 < parts_.layers.size()) dst = dst.cwiseMax(0.0f);
+      cur = &dst;
+    }
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const std::size_t u = start + static_cast<std::size_t>(i);
+      if (!std::isfinite(base[u])) continue;  // cannot launch
+      double logt = static_cast<double>((*cur)(i, 0)) * parts_.target_std + parts_.target_mean;
+      if (parts_.target == "log_residual") logt += std::log(base[u]);
+      out[u] = std::exp(logt);
+    }
+  }
+  return out;
+}
+
+std::string MlpModel::name() const {
+  if (!source_.empty()) return source_;
+  return parts_.info.value("name", std::string("mlp"));
+}
+
+nlohmann::json MlpModel::metadata() const {
+  nlohmann::json m = parts_.info;
+  m["kind"] = "mlp";
+  m["device"] = parts_.device;
+  m["schema"] = parts_.schema.to_json();
+  m["base_input"] = parts_.base_input;
+  m["base"] = {{"model", "analytical"}, {"mean", parts_.base_mean}, {"std", parts_.base_std}};
+  m["target"] = {{"name", parts_.target}, {"mean", parts_.target_mean}, {"std", parts_.target_std}};
+  nlohmann::json sizes = nlohmann::json::array();
+  for (const auto& l : parts_.layers) sizes.push_back(l.weight.rows());
+  m["layers"] = sizes;
+  m["macs_per_config"] = macs_per_config();
+  return m;
+}
+
+void MlpModel::save(const std::string& path) const {
+  SafetensorsFile f;
+  f.metadata = model_file_metadata(metadata());
+  for (std::size_t i = 0; i < parts_.layers.size(); ++i) {
+    const auto& l = parts_.layers[i];
+    std::vector<float> w(l.weight.data(), l.weight.data() + l.weight.size());
+    std::vector<float> b(l.bias.data(), l.bias.data() + l.bias.size());
+    f.tensors[fmt::format("layers.{}.weight", i)] = Tensor::from_floats(w, {l.weight.rows(), l.weight.cols()});
+    f.tensors[fmt::format("layers.{}.bias", i)] = Tensor::from_floats(b, {l.bias.size()});
+  }
+  write_safetensors(path, f);
+}
+
+namespace {
+
+float number(const nlohmann::json& j, const char* key, const std::string& where) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) {
+    throw Error(ErrorCode::parse, fmt::format("{}.{} must be a number", where, key));
+  }
+  return j[key].get<float>();
+}
+
+std::unique_ptr<PerformanceModel> load_mlp(const std::string& path, const nlohmann::json& meta,
+                                           const ModelOptions& options) {
+  const std::string where = path + ": __metadata__.gemmsift";
+  MlpParts p;
+  try {
+    p.schema = FeatureSchema::from_json(meta.at("schema"));
+  } catch (const nlohmann::json::exception&) {
+    throw Error(ErrorCode::parse, fmt::format("{}.schema is missing or malformed", where));
+  } catch (const Error& e) {
+    throw Error(e.code(), fmt::format("{}.schema: {}", where, e.what()));
+  }
+  if (!meta.contains("device") || !meta["device"].is_string()) {
+    throw Error(ErrorCode::parse, fmt::format("{}.device must be a string", where));
+  }
+  p.device = meta["device"].get<std::string>();
+  p.base_input = meta.value("base_input", false);
+  p.base_mean = number(meta.value("base", nlohmann::json()), "mean", where + ".base");
+  p.base_std = number(meta.value("base", nlohmann::json()), "std", where + ".base");
+  const auto& t = meta.value("target", nlohmann::json());
+  if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) {
+    throw Error(ErrorCode::parse, fmt::format("{}.target.name must be a string", where));
+  }
+  p.target = t["name"].get<std::string>();
+  p.target_mean = number(t, "mean", where + ".target");
+  p.target_std = number(t, "std", where + ".target");
+  const auto& sizes = meta.value("layers", nlohmann::json());
+  if (!sizes.is_array() || sizes.empty()) {
+    throw Error(ErrorCode::parse, fmt::format("{}.layers must be a non-empty array", where));
+  }
+  SafetensorsFile f = read_safetensors(path);
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    auto get = [&](const std::string& name) -> const Tensor& {
+      auto it = f.tensors.find(name);
+      if (it == f.tensors.end()) {
+        throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is missing", path, name));
+      }
+      if (it->second.dtype != "F32") {
+        throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is {}, expected F32", path, name, it->second.dtype));
+      }
+      return it->second;
+    };
+    const Tensor& w = get(fmt::format("layers.{}.weight", i));
+    const Tensor& b = get(fmt::format("layers.{}.bias", i));
+    if (w.shape.size() != 2 || b.shape.size() != 1 || b.shape[0] != w.shape[0]) {
+      throw Error(ErrorCode::parse, fmt::format("{}: layers.{} has weight shape [{}] and bias shape [{}]", path, i,
+                                                fmt::join(w.shape, ", "), fmt::join(b.shape, ", ")));
+    }
+    MlpLayer l;
+    auto wv = w.to_floats();
+    auto bv = b.to_floats();
+    l.weight = Eigen::Map<FeatureMatrix>(wv.data(), w.shape[0], w.shape[1]);
+    l.bias = Eigen::Map<Eigen::RowVectorXf>(bv.data(), b.shape[0]);
+    p.layers.push_back(std::move(l));
+  }
+  if (f.tensors.size() != 2 * sizes.size()) {
+    throw Error(ErrorCode::parse, fmt::format("{}: {} tensors, expected {} (a weight and a bias per layer)", path,
+                                              f.tensors.size(), 2 * sizes.size()));
+  }
+  p.info = meta;
+  for (const char* k : {"schema", "base", "base_input", "target", "layers", "macs_per_config"}) p.info.erase(k);
+  check_model_environment(meta, path, options);
+  try {
+    return std::make_unique<MlpModel>(std::move(p), path);
+  } catch (const Error& e) {
+    throw Error(ErrorCode::parse, e.what());
+  }
+}
+
+}  // namespace
+
+ModelKindInfo mlp_model_kind() {
+  ModelKindInfo info;
+  info.kind = "mlp";
+  info.description =
+      "learned multilayer perceptron over a feature schema (and the analytical estimate), trained on "
+      "measured datasets with `gemmsift train`; loaded from a .safetensors file";
+  info.loader = load_mlp;
+  return info;
+}
+
+}  // namespace gemmsift

@@ -1,0 +1,62 @@
+// gemmsift: learned multilayer-perceptron models (kind "mlp"), trained by `gemmsift train`.
+//
+// Inference is a few dense layers with ReLU (BatchNorm is folded into the layers when training
+// ends). Inputs are a feature schema's standardised features, optionally followed by the
+// standardised log of a base model's estimate. The output is a standardised target: the log
+// runtime ("log_us"), or the log of measured over base runtime ("log_residual"). Configs the
+// device's analytical model knows cannot launch (shared memory) are predicted +infinity.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "gemmsift/features.h"
+#include "gemmsift/model.h"
+#include "models/analytical.h"
+
+namespace gemmsift {
+
+struct MlpLayer {
+  FeatureMatrix weight;  // out x in
+  Eigen::RowVectorXf bias;
+};
+
+struct MlpParts {
+  FeatureSchema schema;               // fitted
+  std::string device;                 // device name of the training data (driver name)
+  bool base_input = false;            // log(base estimate) is the last input column
+  float base_mean = 0, base_std = 1;  // its standardisation
+  std::string target = "log_us";      // or "log_residual"
+  float target_mean = 0, target_std = 1;
+  std::vector<MlpLayer> layers;       // ReLU between layers, none after the last (1 output)
+  nlohmann::json info = nlohmann::json::object();  // versions, training, validation metrics, ...
+};
+
+class MlpModel final : public PerformanceModel {
+ public:
+  // Throws Error(invalid_argument) when the parts do not fit together.
+  explicit MlpModel(MlpParts parts, std::string source = "");
+
+  std::vector<double> estimate(const Problem& problem,
+                               std::span<const Config> configs) const override;
+  std::string name() const override;
+  nlohmann::json metadata() const override;
+  void save(const std::string& path) const override;
+
+  const MlpParts& parts() const noexcept { return parts_; }
+  // Multiply-adds per scored config (the scoring cost).
+  std::size_t macs_per_config() const;
+
+ private:
+  MlpParts parts_;
+  std::string source_;
+  std::unique_ptr<AnalyticalModel> base_;  // the device's analytical model: mask and base input
+};
+
+ModelKindInfo mlp_model_kind();
+
+}  // namespace gemmsift

@@ -1,0 +1,521 @@
+#include "gemmsift/train.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "core/file_util.h"
+#include "gemmsift/error.h"
+#include "gemmsift/features.h"
+#include "gemmsift/version.h"
+#include "models/mlp.h"
+#include "train/net.h"
+
+namespace gemmsift {
+
+using train::Mat;
+using train::Net;
+
+TrainOptions TrainOptions::preset(std::string_view name) {
+  TrainOptions o;
+  if (name == "gemmsift") {
+    o.name = "gemmsift";
+    return o;
+  }
+  if (name == "proposal") {
+    o.name = "proposal-mlp";
+    o.schema = "proposal12";
+    o.hidden = {256, 256, 256, 256, 256, 256};
+    o.batchnorm = true;
+    o.base_input = false;
+    o.target = "log_us";
+    o.loss = "mse";
+    o.epochs = 30;
+    o.lr = 1e-3;
+    o.batch_rows = 512;
+    return o;
+  }
+  throw Error(ErrorCode::not_found, fmt::format("unknown training preset '{}': known presets are proposal, gemmsift", name));
+}
+
+nlohmann::json TrainOptions::to_json() const {
+  return {{"name", name}, {"schema", schema}, {"hidden", hidden}, {"batchnorm", batchnorm},
+          {"base_input", base_input}, {"target", target}, {"loss", loss}, {"epochs", epochs},
+          {"lr", lr}, {"weight_decay", weight_decay}, {"batch_rows", batch_rows},
+          {"batch_problems", batch_problems}, {"near_best_weight", near_best_weight},
+          {"near_best_scale", near_best_scale}, {"listnet_temperature", listnet_temperature},
+          {"mse_weight", mse_weight}, {"val_fraction", val_fraction}, {"seed", seed}};
+}
+
+std::string sha256_file(const std::string& path) {
+  const std::string bytes = detail::read_file(path);
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1) {
+    throw Error(ErrorCode::internal, fmt::format("{}: SHA-256 failed", path));
+  }
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", digest[i]);
+  return hex;
+}
+
+namespace {
+
+// Average ranks (ties share their mean rank).
+std::vector<double> ranks(const std::vector<double>& v) {
+  std::vector<std::size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), 0);
+  std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(v.size());
+  for (std::size_t i = 0; i < idx.size();) {
+    std::size_t j = i;
+    while (j + 1 < idx.size() && v[idx[j + 1]] == v[idx[i]]) ++j;
+    for (std::size_t t = i; t <= j; ++t) r[idx[t]] = (static_cast<double>(i) + static_cast<double>(j)) / 2.0;
+    i = j + 1;
+  }
+  return r;
+}
+
+double spearman(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() < 2) return 1.0;
+  auto ra = ranks(a), rb = ranks(b);
+  const double n = static_cast<double>(a.size());
+  const double ma = std::accumulate(ra.begin(), ra.end(), 0.0) / n;
+  const double mb = std::accumulate(rb.begin(), rb.end(), 0.0) / n;
+  double sab = 0, saa = 0, sbb = 0;
+  for (std::size_t i = 0; i < ra.size(); ++i) {
+    sab += (ra[i] - ma) * (rb[i] - mb);
+    saa += (ra[i] - ma) * (ra[i] - ma);
+    sbb += (rb[i] - mb) * (rb[i] - mb);
+  }
+  return saa > 0 && sbb > 0 ? sab / std::sqrt(saa * sbb) : 0.0;
+}
+
+}  // namespace
+
+RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems) {
+  RankAgreement r;
+  double sum_rho = 0, log_q1 = 0, log_q5 = 0;
+  std::vector<double> errors;
+  for (const ProblemData* p : problems) {
+    const auto best = p->best_us();
+    if (!best) continue;
+    std::vector<Config> configs;
+    for (const auto& row : p->rows) configs.push_back(row.config);
+    const std::vector<double> pred = model.estimate(p->problem, configs);
+    std::vector<double> pt, mt;
+    for (std::size_t i = 0; i < configs.size(); ++i) {
+      if (!p->rows[i].timed() || !std::isfinite(pred[i])) continue;
+      pt.push_back(pred[i]);
+      mt.push_back(*p->rows[i].time_us_min);
+      errors.push_back(std::abs(std::log(pred[i] / *p->rows[i].time_us_min)));
+    }
+    r.configs += pt.size();
+    sum_rho += spearman(pt, mt);
+    std::vector<std::size_t> order(configs.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return pred[a] < pred[b]; });
+    auto quality_at = [&](std::size_t k) {
+      double t = std::numeric_limits<double>::infinity();
+      for (std::size_t i = 0; i < std::min(k, order.size()); ++i) {
+        const auto& row = p->rows[order[i]];
+        if (row.timed() && std::isfinite(pred[order[i]])) t = std::min(t, *row.time_us_min);
+      }
+      return std::isfinite(t) ? *best / t : 0.01;  // nothing usable proposed: as metrics.h
+    };
+    log_q1 += std::log(quality_at(1));
+    log_q5 += std::log(quality_at(5));
+    ++r.problems;
+  }
+  if (r.problems) {
+    const double n = static_cast<double>(r.problems);
+    r.spearman = sum_rho / n;
+    r.quality1 = std::exp(log_q1 / n);
+    r.quality5 = std::exp(log_q5 / n);
+  }
+  if (!errors.empty()) {
+    auto mid = errors.begin() + static_cast<std::ptrdiff_t>(errors.size() / 2);
+    std::nth_element(errors.begin(), mid, errors.end());
+    r.median_abs_log_error = *mid;
+  }
+  return r;
+}
+
+namespace {
+
+struct Prepared {
+  Mat<float> x;                 // rows x inputs, standardised
+  std::vector<float> y;         // standardised target
+  std::vector<float> rel;       // log(t / t_best of the problem)
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;  // rows of each problem
+};
+
+std::string iso_now() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+void check_options(const TrainOptions& o) {
+  auto bad = [](const std::string& m) { throw Error(ErrorCode::invalid_argument, "train: " + m); };
+  FeatureSchema::named(o.schema);  // throws for an unknown schema
+  if (o.hidden.empty()) bad("at least one hidden layer is needed");
+  for (int h : o.hidden) {
+    if (h < 1 || h > 4096) bad(fmt::format("hidden layer width {} is out of range 1..4096", h));
+  }
+  if (o.target != "log_us" && o.target != "log_residual") bad(fmt::format("target '{}': expected log_us or log_residual", o.target));
+  if (o.target == "log_residual" && !o.base_input) bad("target log_residual needs the base input");
+  if (o.loss != "mse" && o.loss != "rank" && o.loss != "listnet") bad(fmt::format("loss '{}': expected mse, rank or listnet", o.loss));
+  if (o.epochs < 1) bad("epochs must be at least 1");
+  if (!(o.lr > 0)) bad("lr must be positive");
+  if (o.batch_rows < 2 || o.batch_problems < 1) bad("batch sizes must be at least 2 rows and 1 problem");
+  if (!(o.val_fraction >= 0 && o.val_fraction < 1)) bad("val_fraction must be in [0, 1)");
+  if (!(o.listnet_temperature > 0) || !(o.near_best_scale > 0)) bad("temperatures and scales must be positive");
+}
+
+// Loss and its gradient with respect to each output, for the rows of a batch (grouped by problem
+// for the per-problem losses).
+double loss_and_grad(const TrainOptions& o, const Prepared& d, const std::vector<std::size_t>& rows,
+                     const std::vector<std::pair<std::size_t, std::size_t>>& groups, const Mat<float>& out,
+                     float target_std, Mat<float>& grad) {
+  const auto n = static_cast<double>(rows.size());
+  grad.resize(static_cast<Eigen::Index>(rows.size()), 1);
+  double loss = 0;
+  // The mse part (all of it for "mse").
+  const double w_mse = o.loss == "mse" ? 1.0 : o.mse_weight;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double e = static_cast<double>(out(static_cast<Eigen::Index>(i), 0)) - d.y[rows[i]];
+    loss += w_mse * e * e / n;
+    grad(static_cast<Eigen::Index>(i), 0) = static_cast<float>(w_mse * 2 * e / n);
+  }
+  if (o.loss == "rank") {
+    double wsum = 0;
+    std::vector<double> w(rows.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      w[i] = 1 + o.near_best_weight * std::exp(-d.rel[rows[i]] / o.near_best_scale);
+      wsum += w[i];
+    }
+    for (const auto& [b, e] : groups) {
+      double sw = 0, swd = 0;
+      for (std::size_t i = b; i < e; ++i) {
+        sw += w[i];
+        swd += w[i] * (out(static_cast<Eigen::Index>(i), 0) - d.y[rows[i]]);
+      }
+      const double mean = swd / sw;
+      for (std::size_t i = b; i < e; ++i) {
+        const double c = out(static_cast<Eigen::Index>(i), 0) - d.y[rows[i]] - mean;
+        loss += w[i] * c * c / wsum;
+        grad(static_cast<Eigen::Index>(i), 0) += static_cast<float>(2 * w[i] * c / wsum);
+      }
+    }
+  } else if (o.loss == "listnet") {
+    const double s = target_std / o.listnet_temperature;  // standardised units -> softmax logits
+    const double groups_n = static_cast<double>(groups.size());
+    for (const auto& [b, e] : groups) {
+      double mp = -1e300, mt = -1e300;
+      for (std::size_t i = b; i < e; ++i) {
+        mp = std::max(mp, -s * out(static_cast<Eigen::Index>(i), 0));
+        mt = std::max(mt, -d.rel[rows[i]] / o.listnet_temperature);
+      }
+      double zp = 0, zt = 0;
+      for (std::size_t i = b; i < e; ++i) {
+        zp += std::exp(-s * out(static_cast<Eigen::Index>(i), 0) - mp);
+        zt += std::exp(-d.rel[rows[i]] / o.listnet_temperature - mt);
+      }
+      for (std::size_t i = b; i < e; ++i) {
+        const double lp = -s * out(static_cast<Eigen::Index>(i), 0) - mp - std::log(zp);
+        const double pt = std::exp(-d.rel[rows[i]] / o.listnet_temperature - mt) / zt;
+        loss -= pt * lp / groups_n;
+        // d/d out of -sum pt * log softmax(-s out) = -s * (p_pred - p_true)
+        grad(static_cast<Eigen::Index>(i), 0) += static_cast<float>(-s * (std::exp(lp) - pt) / groups_n);
+      }
+    }
+  }
+  return loss;
+}
+
+}  // namespace
+
+TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions& opt,
+                        const std::function<void(const EpochStats&)>& progress) {
+  check_options(opt);
+  const auto clock_start = std::chrono::steady_clock::now();
+  std::vector<const ProblemData*> all;
+  std::string device;
+  int sm_count = 0;
+  std::set<std::string> dtypes, layouts;
+  nlohmann::json data_info = nlohmann::json::array();
+  nlohmann::json versions;
+  for (const auto& ds : datasets) {
+    const std::string meta_device = ds.meta.value("device", std::string());
+    for (const auto& p : ds.problems) {
+      const std::string& dev = p.problem.device.empty() ? meta_device : p.problem.device;
+      if (device.empty()) device = dev;
+      if (dev != device) {
+        throw Error(ErrorCode::invalid_argument,
+                    fmt::format("train: {} holds rows of '{}' but earlier data are from '{}': train one model per device",
+                                ds.path, dev, device));
+      }
+      if (p.best_us()) all.push_back(&p);
+      dtypes.insert(std::string(to_string(p.problem.dtype)));
+      layouts.insert(std::string(to_string(p.problem.layout)));
+    }
+    if (sm_count == 0) sm_count = ds.meta.value("sm_count", 0);
+    for (const char* key : {"torch", "triton", "cuda", "driver"}) {
+      if (ds.meta.contains(key) && !versions.contains(key)) versions[key] = ds.meta[key];
+    }
+    nlohmann::json f = {{"file", ds.path}, {"problems", ds.problems.size()}, {"rows", ds.rows()},
+                        {"sample", ds.meta.value("sample", 0)}};
+    try {
+      f["sha256"] = sha256_file(ds.path);
+    } catch (const Error&) {
+      f["sha256"] = nullptr;  // built in memory (tests)
+    }
+    data_info.push_back(std::move(f));
+  }
+  if (device.empty()) throw Error(ErrorCode::invalid_argument, "train: the data name no device");
+  if (sm_count <= 0) {
+    auto d = find_device(device);
+    sm_count = d ? d->sm_count : 132;
+  }
+  if (all.size() < 2) throw Error(ErrorCode::invalid_argument, fmt::format("train: {} problems with timed rows; need at least 2", all.size()));
+
+  // Split by problem.
+  std::mt19937_64 rng(opt.seed);
+  std::vector<std::size_t> order(all.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  std::size_t n_val = static_cast<std::size_t>(std::llround(opt.val_fraction * static_cast<double>(all.size())));
+  if (opt.val_fraction > 0) n_val = std::clamp<std::size_t>(n_val, 1, all.size() - 1);
+  std::vector<const ProblemData*> val, trn;
+  for (std::size_t i = 0; i < order.size(); ++i) (i < n_val ? val : trn).push_back(all[order[i]]);
+  // Keep the file order within each part, so the split does not depend on the shuffle's details.
+  auto by_position = [&](const ProblemData* a, const ProblemData* b) { return a < b; };
+  std::sort(trn.begin(), trn.end(), by_position);
+  std::sort(val.begin(), val.end(), by_position);
+
+  // Features, base and target of every timed, launchable training row.
+  FeatureSchema schema = FeatureSchema::named(opt.schema, sm_count);
+  const AnalyticalModel base(find_device(device) ? *find_device(device) : get_device("H100-SXM"));
+  const auto d = static_cast<Eigen::Index>(schema.size());
+  const Eigen::Index in = d + (opt.base_input ? 1 : 0);
+  std::vector<FeatureMatrix> blocks;
+  std::vector<double> logt, logb, rel;
+  Prepared prep;
+  std::size_t skipped = 0, total_rows = 0;
+  for (const ProblemData* p : trn) {
+    std::vector<Config> cfgs;
+    std::vector<double> times;
+    for (const auto& r : p->rows) {
+      if (!r.timed()) continue;
+      cfgs.push_back(r.config);
+      times.push_back(*r.time_us_min);
+    }
+    const auto b = base.estimate(p->problem, cfgs);
+    std::vector<Config> keep;
+    const double best = *p->best_us();
+    const std::size_t begin = logt.size();
+    for (std::size_t i = 0; i < cfgs.size(); ++i) {
+      if (!std::isfinite(b[i]) || !(times[i] > 0)) {
+        ++skipped;
+        continue;
+      }
+      keep.push_back(cfgs[i]);
+      logt.push_back(std::log(times[i]));
+      logb.push_back(std::log(b[i]));
+      rel.push_back(std::log(times[i] / best));
+    }
+    if (keep.empty()) continue;
+    FeatureMatrix f(static_cast<Eigen::Index>(keep.size()), d);
+    schema.compute(p->problem, keep, f);
+    blocks.push_back(std::move(f));
+    prep.ranges.emplace_back(begin, logt.size());
+  }
+  total_rows = logt.size();
+  if (total_rows < 2) throw Error(ErrorCode::invalid_argument, "train: fewer than 2 usable training rows");
+  FeatureMatrix raw(static_cast<Eigen::Index>(total_rows), d);
+  {
+    Eigen::Index at = 0;
+    for (const auto& f : blocks) {
+      raw.middleRows(at, f.rows()) = f;
+      at += f.rows();
+    }
+  }
+  schema.fit(raw);
+  schema.standardize(raw);
+  auto mean_std = [](const std::vector<double>& v) {
+    const double n = static_cast<double>(v.size());
+    const double m = std::accumulate(v.begin(), v.end(), 0.0) / n;
+    double s = 0;
+    for (double x : v) s += (x - m) * (x - m);
+    s = n > 1 ? std::sqrt(s / (n - 1)) : 1.0;
+    return std::pair<double, double>(m, s > 1e-12 ? s : 1.0);
+  };
+  const auto bnorm = mean_std(logb);
+  const double bmean = bnorm.first, bstd = bnorm.second;
+  std::vector<double> tgt(total_rows);
+  for (std::size_t i = 0; i < total_rows; ++i) tgt[i] = opt.target == "log_residual" ? logt[i] - logb[i] : logt[i];
+  const auto tnorm = mean_std(tgt);
+  const double tmean = tnorm.first, tstd = tnorm.second;
+  prep.x.resize(static_cast<Eigen::Index>(total_rows), in);
+  prep.x.leftCols(d) = raw;
+  prep.y.resize(total_rows);
+  prep.rel.resize(total_rows);
+  for (std::size_t i = 0; i < total_rows; ++i) {
+    if (opt.base_input) prep.x(static_cast<Eigen::Index>(i), d) = static_cast<float>((logb[i] - bmean) / bstd);
+    prep.y[i] = static_cast<float>((tgt[i] - tmean) / tstd);
+    prep.rel[i] = static_cast<float>(rel[i]);
+  }
+
+  auto make_parts = [&](const Net<float>& net) {
+    MlpParts parts;
+    parts.schema = schema;
+    parts.device = device;
+    parts.base_input = opt.base_input;
+    parts.base_mean = static_cast<float>(bmean);
+    parts.base_std = static_cast<float>(bstd);
+    parts.target = opt.target;
+    parts.target_mean = static_cast<float>(tmean);
+    parts.target_std = static_cast<float>(tstd);
+    for (auto& [w, b] : net.folded()) parts.layers.push_back({std::move(w), std::move(b)});
+    return parts;
+  };
+
+  Net<float> net(static_cast<int>(in), opt.hidden, opt.batchnorm, opt.seed ^ 0x9e3779b97f4a7c15ULL);
+  train::Adam<float> adam(net, opt.lr, opt.weight_decay);
+  TrainResult result;
+  result.train_problems = trn.size();
+  result.val_problems = val.size();
+  result.train_rows = total_rows;
+  Net<float> best_net = net;
+  double best_score = -1;
+  const double pi = std::acos(-1.0);
+  std::vector<std::size_t> row_order(total_rows), prob_order(prep.ranges.size());
+  std::iota(row_order.begin(), row_order.end(), 0);
+  std::iota(prob_order.begin(), prob_order.end(), 0);
+  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+    adam.lr = opt.lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(pi * (epoch - 1) / opt.epochs)));
+    // Batches: rows for mse, whole problems for the per-problem losses.
+    std::vector<std::vector<std::size_t>> batches;
+    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> batch_groups;
+    if (opt.loss == "mse") {
+      std::shuffle(row_order.begin(), row_order.end(), rng);
+      for (std::size_t i = 0; i < total_rows; i += static_cast<std::size_t>(opt.batch_rows)) {
+        const std::size_t e = std::min(total_rows, i + static_cast<std::size_t>(opt.batch_rows));
+        if (e - i < 2) continue;  // BatchNorm needs two rows
+        batches.emplace_back(row_order.begin() + static_cast<std::ptrdiff_t>(i),
+                             row_order.begin() + static_cast<std::ptrdiff_t>(e));
+        batch_groups.push_back({{0, e - i}});
+      }
+    } else {
+      std::shuffle(prob_order.begin(), prob_order.end(), rng);
+      for (std::size_t i = 0; i < prob_order.size(); i += static_cast<std::size_t>(opt.batch_problems)) {
+        std::vector<std::size_t> rows;
+        std::vector<std::pair<std::size_t, std::size_t>> groups;
+        for (std::size_t j = i; j < std::min(prob_order.size(), i + static_cast<std::size_t>(opt.batch_problems)); ++j) {
+          const auto [b, e] = prep.ranges[prob_order[j]];
+          groups.emplace_back(rows.size(), rows.size() + (e - b));
+          for (std::size_t r = b; r < e; ++r) rows.push_back(r);
+        }
+        if (rows.size() < 2) continue;
+        batches.push_back(std::move(rows));
+        batch_groups.push_back(std::move(groups));
+      }
+    }
+    double epoch_loss = 0;
+    std::size_t seen = 0;
+    Mat<float> xb, grad;
+    for (std::size_t bi = 0; bi < batches.size(); ++bi) {
+      const auto& rows = batches[bi];
+      xb.resize(static_cast<Eigen::Index>(rows.size()), in);
+      for (std::size_t i = 0; i < rows.size(); ++i) xb.row(static_cast<Eigen::Index>(i)) = prep.x.row(static_cast<Eigen::Index>(rows[i]));
+      Mat<float> out = net.forward(xb, true);
+      const double l = loss_and_grad(opt, prep, rows, batch_groups[bi], out, static_cast<float>(tstd), grad);
+      net.backward(grad);
+      adam.step(net);
+      epoch_loss += l * static_cast<double>(rows.size());
+      seen += rows.size();
+    }
+    EpochStats st;
+    st.epoch = epoch;
+    st.train_loss = seen ? epoch_loss / static_cast<double>(seen) : 0;
+    if (!val.empty()) {
+      MlpModel m(make_parts(net));
+      const auto ra = rank_agreement(m, val);
+      st.val_q1 = ra.quality1;
+      st.val_q5 = ra.quality5;
+      st.val_spearman = ra.spearman;
+    }
+    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+    const double score = val.empty() ? epoch : st.val_q1 + st.val_q5 + 0.01 * st.val_spearman;
+    if (score > best_score) {
+      best_score = score;
+      best_net = net;
+      result.best_epoch = epoch;
+    }
+    result.history.push_back(st);
+    if (progress) progress(st);
+  }
+
+  // BatchNorm: exact statistics of all training rows, layer by layer, then folded.
+  net = best_net;
+  if (opt.batchnorm) {
+    Mat<float> h = prep.x;
+    for (auto& l : net.layers) {
+      Mat<float> z = h * l.W.transpose();
+      z.rowwise() += l.b;
+      if (l.bn) {
+        const double n = static_cast<double>(z.rows());
+        l.run_mean = z.colwise().mean();
+        Mat<float> c = z.rowwise() - l.run_mean;
+        l.run_var = (c.array().square().colwise().sum() / static_cast<float>(std::max(1.0, n - 1))).matrix();
+        Mat<float> y = c * (l.run_var.array() + static_cast<float>(train::kBnEps)).rsqrt().matrix().asDiagonal();
+        z = y * l.gamma.asDiagonal();
+        z.rowwise() += l.beta;
+      }
+      if (l.relu) z = z.cwiseMax(0.0f);
+      h = std::move(z);
+    }
+  }
+  MlpParts parts = make_parts(net);
+  parts.info = {
+      {"name", opt.name.empty() ? std::string("mlp") : opt.name},
+      {"sm_count", sm_count},
+      {"dtypes", dtypes},
+      {"layouts", layouts},
+      {"created", iso_now()},
+      {"gemmsift_version", std::string(version())},
+      {"training", {{"options", opt.to_json()},
+                    {"data", data_info},
+                    {"problems", trn.size()},
+                    {"rows", total_rows},
+                    {"rows_skipped_unlaunchable", skipped},
+                    {"best_epoch", result.best_epoch}}},
+  };
+  for (auto it = versions.begin(); it != versions.end(); ++it) parts.info[it.key() + "_version"] = it.value();
+  if (parts.info.contains("torch_version")) parts.info["torch_version"] = versions["torch"];
+  auto model = std::make_unique<MlpModel>(std::move(parts));
+  if (!val.empty()) {
+    const auto ra = rank_agreement(*model, val);
+    MlpParts with = model->parts();
+    with.info["validation"] = {{"problems", val.size()}, {"quality_at_1", ra.quality1},
+                               {"quality_at_5", ra.quality5}, {"spearman", ra.spearman},
+                               {"median_abs_log_error", ra.median_abs_log_error},
+                               {"note", "held-out training problems; oracle = best of each problem's measured configs"}};
+    model = std::make_unique<MlpModel>(std::move(with));
+  }
+  result.model = std::move(model);
+  return result;
+}
+
+}  // namespace gemmsift

@@ -1,0 +1,376 @@
+// Learned models: the network's gradients, training, model files (round trip, refusals), staleness,
+// shipped-model lookup, and the drift metrics on hand-made data.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "core/file_util.h"
+#include "gemmsift/error.h"
+#include "gemmsift/metrics.h"
+#include "gemmsift/safetensors.h"
+#include "gemmsift/space.h"
+#include "gemmsift/train.h"
+#include "models/mlp.h"
+#include "train/net.h"
+
+using namespace gemmsift;
+
+namespace {
+
+const std::string kDevice = "NVIDIA H100 80GB HBM3";
+
+// Loss = sum(out .* r): its gradient with respect to out is r.
+template <class T>
+double net_loss(train::Net<T>& net, const train::Mat<T>& x, const train::Mat<T>& r) {
+  auto out = net.forward(x, true);
+  return static_cast<double>((out.array() * r.array()).sum());
+}
+
+void gradient_check(bool batchnorm) {
+  train::Net<double> net(5, {7, 6}, batchnorm, 42);
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> nd;
+  train::Mat<double> x(9, 5), r(9, 1);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = nd(rng);
+  for (Eigen::Index i = 0; i < r.size(); ++i) r.data()[i] = nd(rng);
+  if (batchnorm) {  // non-trivial BatchNorm parameters
+    for (auto& l : net.layers) {
+      if (!l.bn) continue;
+      for (Eigen::Index i = 0; i < l.gamma.size(); ++i) {
+        l.gamma(i) = 1 + 0.3 * nd(rng);
+        l.beta(i) = 0.2 * nd(rng);
+      }
+    }
+  }
+  net.forward(x, true);
+  net.backward(r);
+  // Copy the analytic gradients, then compare each with a central difference.
+  std::vector<std::vector<double>> analytic;
+  net.for_each_param([&](double*, double* g, Eigen::Index n) { analytic.emplace_back(g, g + n); });
+  std::size_t which = 0, checked = 0;
+  double worst = 0;
+  net.for_each_param([&](double* p, double*, Eigen::Index n) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double keep = p[i], h = 1e-6;
+      p[i] = keep + h;
+      const double up = net_loss(net, x, r);
+      p[i] = keep - h;
+      const double down = net_loss(net, x, r);
+      p[i] = keep;
+      const double numeric = (up - down) / (2 * h);
+      const double a = analytic[which][static_cast<std::size_t>(i)];
+      worst = std::max(worst, std::abs(numeric - a) / std::max(1.0, std::abs(numeric)));
+      ++checked;
+    }
+    ++which;
+  });
+  EXPECT_EQ(checked, batchnorm ? 97u + 26u : 97u);  // every parameter
+  EXPECT_LT(worst, 1e-6) << (batchnorm ? "with" : "without") << " BatchNorm";
+}
+
+// Synthetic measurements: the analytical model's estimate times factors of warps, stages and
+// BLOCK_K, so a learned residual has something to find.
+Dataset synthetic_dataset(int problems, std::uint64_t seed) {
+  Dataset d;
+  d.path = "synthetic";
+  d.meta = {{"device", kDevice}, {"sm_count", 132}, {"torch", "2.11.0"}, {"triton", "3.6.0"}, {"sample", 0}};
+  AnalyticalModel base(get_device("H100-SXM"));
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int> dim(3, 12);
+  for (int i = 0; i < problems; ++i) {
+    ProblemData pd;
+    pd.problem.device = kDevice;
+    pd.problem.layout = Layout::NT;
+    pd.problem.m = std::int64_t{1} << dim(rng);
+    pd.problem.n = std::int64_t{1} << dim(rng);
+    pd.problem.k = std::int64_t{1} << dim(rng);
+    auto space = search_space(pd.problem, SpaceKind::EXHAUSTIVE);
+    auto est = base.estimate(pd.problem, space);
+    for (std::size_t j = 0; j < space.size(); j += 3) {
+      Measurement m;
+      m.config = space[j];
+      if (!std::isfinite(est[j])) {
+        m.status = RowStatus::launch_error;
+      } else {
+        const Config& c = space[j];
+        double t = est[j] * (c.num_warps == 8 ? 1.6 : 1.0) * (c.num_stages <= 2 ? 0.6 : 1.0) *
+                   (c.block_k >= 128 ? 1.3 : 0.9);
+        m.time_us_min = t;
+        m.time_us_median = t;
+        m.iterations = 10;
+      }
+      pd.rows.push_back(m);
+    }
+    d.problems.push_back(std::move(pd));
+  }
+  return d;
+}
+
+TrainOptions small_options() {
+  TrainOptions o = TrainOptions::preset("gemmsift");
+  o.hidden = {16, 16};
+  o.epochs = 25;
+  o.lr = 5e-3;
+  o.val_fraction = 0.25;
+  return o;
+}
+
+std::string temp_path(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("gemmsift_test_train_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return (dir / name).string();
+}
+
+std::vector<double> predictions(const PerformanceModel& m, const Dataset& d) {
+  std::vector<double> all;
+  for (const auto& p : d.problems) {
+    std::vector<Config> cs;
+    for (const auto& r : p.rows) cs.push_back(r.config);
+    auto v = m.estimate(p.problem, cs);
+    all.insert(all.end(), v.begin(), v.end());
+  }
+  return all;
+}
+
+}  // namespace
+
+TEST(Net, GradientsMatchFiniteDifferences) { gradient_check(false); }
+TEST(Net, GradientsMatchFiniteDifferencesWithBatchNorm) { gradient_check(true); }
+
+TEST(Net, FoldedBatchNormEqualsEvalForward) {
+  train::Net<double> net(4, {8, 8}, true, 3);
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> nd;
+  train::Mat<double> x(16, 4);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = nd(rng);
+  for (int i = 0; i < 5; ++i) net.forward(x, true);  // moves the running statistics
+  auto expect = net.forward(x, false);
+  train::Mat<double> h = x;
+  auto folded = net.folded();
+  for (std::size_t i = 0; i < folded.size(); ++i) {
+    train::Mat<double> z = h * folded[i].first.transpose();
+    z.rowwise() += folded[i].second;
+    if (i + 1 < folded.size()) z = z.cwiseMax(0.0);
+    h = z;
+  }
+  EXPECT_LT((h - expect).cwiseAbs().maxCoeff(), 1e-9);
+}
+
+TEST(Train, LearnsAResidualTheAnalyticalModelMisses) {
+  auto data = synthetic_dataset(24, 7);
+  auto o = small_options();
+  std::vector<EpochStats> seen;
+  auto r = train_model({data}, o, [&](const EpochStats& s) { seen.push_back(s); });
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_LT(seen.back().train_loss, seen.front().train_loss);
+  EXPECT_EQ(r.train_problems + r.val_problems, 24u);
+  EXPECT_EQ(r.val_problems, 6u);
+  std::vector<const ProblemData*> all;
+  for (const auto& p : data.problems) all.push_back(&p);
+  const auto learned = rank_agreement(*r.model, all);
+  const auto plain = rank_agreement(AnalyticalModel(get_device("H100-SXM")), all);
+  EXPECT_GT(learned.spearman, plain.spearman);
+  EXPECT_LT(learned.median_abs_log_error, plain.median_abs_log_error);
+  const auto meta = r.model->metadata();
+  EXPECT_EQ(meta["device"], kDevice);
+  EXPECT_EQ(meta["triton_version"], "3.6.0");
+  EXPECT_EQ(meta["torch_version"], "2.11.0");
+  EXPECT_TRUE(meta.contains("validation"));
+  EXPECT_EQ(meta["training"]["options"]["hidden"], nlohmann::json::array({16, 16}));
+}
+
+TEST(Train, DeterministicForASeed) {
+  auto data = synthetic_dataset(10, 3);
+  auto o = small_options();
+  o.epochs = 4;
+  auto a = train_model({data}, o);
+  auto b = train_model({data}, o);
+  EXPECT_EQ(predictions(*a.model, data), predictions(*b.model, data));
+  o.seed = 1;
+  auto c = train_model({data}, o);
+  EXPECT_NE(predictions(*a.model, data), predictions(*c.model, data));
+}
+
+TEST(Train, ProposalPresetAndLossesTrain) {
+  auto data = synthetic_dataset(8, 5);
+  for (const char* loss : {"mse", "rank", "listnet"}) {
+    auto o = TrainOptions::preset("proposal");
+    o.hidden = {8, 8};
+    o.epochs = 3;
+    o.loss = loss;
+    auto r = train_model({data}, o);
+    for (double v : predictions(*r.model, data)) EXPECT_FALSE(std::isnan(v)) << loss;
+  }
+}
+
+TEST(Train, RefusesBadOptionsAndMixedDevices) {
+  auto data = synthetic_dataset(4, 1);
+  auto o = small_options();
+  o.loss = "hinge";
+  EXPECT_THROW(train_model({data}, o), Error);
+  o = small_options();
+  o.hidden = {};
+  EXPECT_THROW(train_model({data}, o), Error);
+  auto other = synthetic_dataset(4, 2);
+  for (auto& p : other.problems) p.problem.device = "NVIDIA H200";
+  try {
+    train_model({data, other}, small_options());
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("one model per device"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(TrainOptions::preset("bigger"), Error);
+}
+
+TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
+  auto data = synthetic_dataset(8, 11);
+  auto o = small_options();
+  o.epochs = 3;
+  o.batchnorm = true;
+  auto r = train_model({data}, o);
+  const std::string path = temp_path("round.safetensors");
+  r.model->save(path);
+  auto loaded = create_model(path);
+  EXPECT_EQ(loaded->metadata()["kind"], "mlp");
+  EXPECT_EQ(predictions(*r.model, data), predictions(*loaded, data));
+  EXPECT_EQ(loaded->metadata()["schema"], r.model->metadata()["schema"]);
+}
+
+TEST(ModelFile, CorruptTruncatedAndMismatchedFilesAreRefused) {
+  auto data = synthetic_dataset(6, 13);
+  auto o = small_options();
+  o.epochs = 2;
+  auto r = train_model({data}, o);
+  const std::string good = temp_path("good.safetensors");
+  r.model->save(good);
+  const std::string bytes = detail::read_file(good);
+  auto expect_error = [](const std::string& path, const std::string& needle, const ModelOptions& mo = {}) {
+    try {
+      create_model(path, mo);
+      ADD_FAILURE() << path << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  };
+  // Truncated: the tensor data is cut short.
+  const std::string cut = temp_path("cut.safetensors");
+  detail::write_file_atomic(cut, bytes.substr(0, bytes.size() - 10));
+  expect_error(cut, "cut.safetensors");
+  // A tensor missing; a tensor with the wrong shape; a NaN weight.
+  auto f = read_safetensors(good);
+  auto missing = f;
+  missing.tensors.erase("layers.1.weight");
+  write_safetensors(temp_path("missing.safetensors"), missing);
+  expect_error(temp_path("missing.safetensors"), "layers.1.weight");
+  auto shaped = f;
+  shaped.tensors["layers.1.weight"] = Tensor::from_floats(std::vector<float>(16 * 3, 0.5f), {16, 3});
+  write_safetensors(temp_path("shape.safetensors"), shaped);
+  expect_error(temp_path("shape.safetensors"), "inputs");
+  auto nan = f;
+  auto w = nan.tensors["layers.0.weight"].to_floats();
+  w[0] = std::nanf("");
+  nan.tensors["layers.0.weight"] = Tensor::from_floats(w, nan.tensors["layers.0.weight"].shape);
+  write_safetensors(temp_path("nan.safetensors"), nan);
+  expect_error(temp_path("nan.safetensors"), "NaN");
+  // Another format version; a schema that is not this build's.
+  auto version = f;
+  version.metadata["format_version"] = "99";
+  write_safetensors(temp_path("version.safetensors"), version);
+  expect_error(temp_path("version.safetensors"), "version");
+  auto schema = f;
+  auto meta = nlohmann::json::parse(schema.metadata["gemmsift"]);
+  meta["schema"]["features"][0]["name"] = "flux_capacitance";
+  schema.metadata["gemmsift"] = meta.dump();
+  write_safetensors(temp_path("schema.safetensors"), schema);
+  expect_error(temp_path("schema.safetensors"), "flux_capacitance");
+  // Device mismatch: refused by policy, warned about otherwise.
+  ModelOptions refuse;
+  refuse.mismatch_policy = "refuse";
+  refuse.expect_device = "NVIDIA H200";
+  expect_error(good, "trained on NVIDIA H100 80GB HBM3 but runs on NVIDIA H200", refuse);
+  std::vector<std::string> warnings;
+  set_warning_handler([&](std::string_view m) { warnings.emplace_back(m); });
+  ModelOptions warn_opts;
+  warn_opts.expect_device = "NVIDIA H200";
+  warn_opts.expect_triton = "3.7.0";
+  EXPECT_NO_THROW(create_model(good, warn_opts));
+  set_warning_handler({});
+  ASSERT_EQ(warnings.size(), 2u);
+  EXPECT_NE(warnings[1].find("Triton 3.6.0 but Triton 3.7.0"), std::string::npos) << warnings[1];
+}
+
+TEST(Staleness, SameDeviceByAnyNameIsNotStale) {
+  nlohmann::json meta = {{"device", kDevice}, {"triton_version", "3.6.0"}};
+  EXPECT_TRUE(model_staleness(meta, "H100-SXM", "3.6.0").empty());
+  EXPECT_TRUE(model_staleness(meta, "", "").empty());
+  EXPECT_EQ(model_staleness(meta, "H200", "3.5.1").size(), 2u);
+}
+
+TEST(ShippedModels, FoundByDeviceAndDtypeElseAnalyticalWithAWarning) {
+  auto data = synthetic_dataset(6, 17);
+  auto o = small_options();
+  o.epochs = 2;
+  auto r = train_model({data}, o);
+  const auto dir = std::filesystem::path(temp_path("shipped"));
+  std::filesystem::create_directories(dir);
+  r.model->save((dir / "h100_bf16.safetensors").string());
+  detail::write_file_atomic((dir / "junk.safetensors").string(), "not a model");
+  ::setenv("GEMMSIFT_MODEL_DIR", dir.c_str(), 1);
+  EXPECT_EQ(find_shipped_model("NVIDIA H100 80GB HBM3", DType::bf16), (dir / "h100_bf16.safetensors").string());
+  EXPECT_EQ(find_shipped_model("H100-SXM", DType::bf16), (dir / "h100_bf16.safetensors").string());
+  EXPECT_EQ(find_shipped_model("H100-SXM", DType::fp32), "");
+  EXPECT_EQ(find_shipped_model("A100", DType::bf16), "");
+  ModelOptions mo;
+  mo.expect_device = "H100-SXM";
+  EXPECT_EQ(create_model("auto", mo)->metadata()["kind"], "mlp");
+  std::vector<std::string> warnings;
+  set_warning_handler([&](std::string_view m) { warnings.emplace_back(m); });
+  mo.expect_device = "A100";
+  auto fallback = create_model("auto", mo);
+  set_warning_handler({});
+  ::unsetenv("GEMMSIFT_MODEL_DIR");
+  EXPECT_EQ(fallback->metadata()["kind"], "analytical");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("no shipped model for A100 bf16"), std::string::npos) << warnings[0];
+}
+
+TEST(Drift, KnownAnswers) {
+  // Two problems, four configs each; the model predicts num_stages microseconds.
+  class Stages : public PerformanceModel {
+   public:
+    std::vector<double> estimate(const Problem&, std::span<const Config> cs) const override {
+      std::vector<double> v;
+      for (const auto& c : cs) v.push_back(c.num_stages);
+      return v;
+    }
+    std::string name() const override { return "stages"; }
+    nlohmann::json metadata() const override { return {{"kind", "stages"}}; }
+  };
+  std::vector<ProblemData> ps(2);
+  for (int pi = 0; pi < 2; ++pi) {
+    ps[pi].problem.m = ps[pi].problem.n = ps[pi].problem.k = 64;
+    for (int s = 1; s <= 4; ++s) {
+      Measurement m;
+      m.config = Config{Template::triton_mm, 32, 32, 32, 8, s, 4};
+      // Problem 0: measured = stages (perfect). Problem 1: reversed (5 - stages).
+      const double t = pi == 0 ? s : 5 - s;
+      m.time_us_min = t;
+      ps[pi].rows.push_back(m);
+    }
+  }
+  auto r = rank_agreement(Stages(), {&ps[0], &ps[1]});
+  EXPECT_EQ(r.problems, 2u);
+  EXPECT_EQ(r.configs, 8u);
+  EXPECT_NEAR(r.spearman, 0.0, 1e-12);  // +1 and -1
+  // quality@1: problem 0 picks the best (1); problem 1 picks stage 1 = 4 us vs best 1 us.
+  EXPECT_NEAR(r.quality1, std::sqrt(1.0 * 0.25), 1e-12);
+  EXPECT_NEAR(r.quality5, 1.0, 1e-12);
+  // |log(pred/measured)|: problem 0 all 0; problem 1: log 4, log(2/3), log(3/2), log 4 -> median of 8
+  // values {0,0,0,0, 0.405, 0.405, 1.386, 1.386} taken as the upper middle = 0.405.
+  EXPECT_NEAR(r.median_abs_log_error, std::log(1.5), 1e-12);
+}

@@ -1,0 +1,64 @@
+"""Shipped learned models through the Python package: auto selection, staleness, drift."""
+import pathlib
+import warnings
+
+import pytest
+
+import gemmsift
+from gemmsift import Config, Problem
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+H100 = "NVIDIA H100 80GB HBM3"
+P = Problem(4096, 4096, 4096, dtype="bf16", layout="NT", device=H100)
+
+
+def test_auto_picks_the_shipped_h100_model():
+    m = gemmsift.Model("auto", expect_device=H100, dtype="bf16")
+    info = m.info()
+    assert info["kind"] == "mlp"
+    assert info["device"] == H100
+    assert info["name"].endswith("models/h100-80gb-hbm3_bf16.safetensors")
+    assert info["triton_version"] and info["torch_version"]
+    assert len(info["training"]["data"][0]["sha256"]) == 64
+    sel = gemmsift.select(P, model=m, benchmark_space=5)
+    assert len(sel.candidates) == 5
+    assert all(c.source == "model" for c in sel.candidates)
+
+
+def test_auto_without_a_shipped_model_is_analytical():
+    m = gemmsift.Model("auto", expect_device="A100", dtype="fp32")
+    assert m.info()["kind"] == "analytical"
+
+
+def test_a_model_of_another_device_is_refused_by_policy():
+    path = str(ROOT / "models" / "h100-80gb-hbm3_bf16.safetensors")
+    with pytest.raises(gemmsift.GemmsiftError) as e:
+        gemmsift.Model(path, mismatch_policy="refuse", expect_device="H200")
+    assert "trained on NVIDIA H100 80GB HBM3 but runs on H200" in str(e.value)
+    with pytest.raises(gemmsift.GemmsiftError) as e:
+        gemmsift.Model(path, mismatch_policy="refuse", expect_triton="9.9.9")
+    assert "Triton 9.9.9" in str(e.value)
+
+
+def test_drift_reports_rank_correlation_and_error():
+    m = gemmsift.Model("analytical")
+    configs = [Config(16, 16, 32, 8, 2, 1), Config(32, 32, 32, 8, 3, 2), Config(64, 64, 32, 8, 3, 4),
+               Config(128, 128, 64, 8, 3, 8)]
+    pred = m.estimate(P, configs)
+    assert len(set(pred)) == 4
+    # Measured = predicted: perfect agreement.
+    d = m.drift([(P, list(zip(configs, pred)))])
+    assert d["problems"] == 1 and d["configs"] == 4
+    assert d["spearman"] == pytest.approx(1.0)
+    assert d["median_abs_log_error"] == pytest.approx(0.0, abs=1e-9)
+    # Measured in the reverse order of the predictions: rank correlation -1.
+    order = sorted(range(4), key=lambda i: pred[i])
+    reversed_times = {order[i]: float(10 + 10 * (3 - i)) for i in range(4)}
+    d = m.drift([(P, [(configs[i], reversed_times[i]) for i in range(4)])])
+    assert d["spearman"] == pytest.approx(-1.0)
+    with pytest.raises(gemmsift.GemmsiftError) as e:
+        m.drift([(P, [(configs[0], -1.0)])])
+    assert "measurements/0/measurements/0" in str(e.value)
+    with pytest.raises(gemmsift.GemmsiftError) as e:
+        m.drift([(P, [(Config(64, 64, 32, 8, 2, 3), 5.0)])])
+    assert "measurements/0/measurements/0/config" in str(e.value)
