@@ -47,7 +47,7 @@ const std::string kModels = std::string(GEMMSIFT_SOURCE_DIR) + "/models/";
 void score_file(benchmark::State& state, const std::string& file) {
   const Problem p = problem();
   const auto space = search_space(p, SpaceKind::EXHAUSTIVE);
-  auto model = create_model(kModels + file);
+  auto model = create_model(file.starts_with("/") ? file : kModels + file);
   for (auto _ : state) benchmark::DoNotOptimize(model->estimate(p, space));
   state.counters["configs"] = static_cast<double>(space.size());
 }
@@ -62,19 +62,6 @@ void BM_GemmsiftMlpScoreExhaustive(benchmark::State& state) {
 }
 BENCHMARK(BM_GemmsiftMlpScoreExhaustive)->Unit(benchmark::kMicrosecond);
 
-// Any other model file: GEMMSIFT_BENCH_MODEL=path.
-void BM_EnvModelScoreExhaustive(benchmark::State& state) {
-  const char* path = std::getenv("GEMMSIFT_BENCH_MODEL");
-  if (!path) {
-    state.SkipWithError("GEMMSIFT_BENCH_MODEL is not set");
-    return;
-  }
-  const Problem p = problem();
-  const auto space = search_space(p, SpaceKind::EXHAUSTIVE);
-  auto model = create_model(path);
-  for (auto _ : state) benchmark::DoNotOptimize(model->estimate(p, space));
-}
-BENCHMARK(BM_EnvModelScoreExhaustive)->Unit(benchmark::kMicrosecond);
 
 void BM_SelectTop5Analytical(benchmark::State& state) {
   const Problem p = problem();
@@ -102,6 +89,11 @@ class Keeper : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (const char* path = std::getenv("GEMMSIFT_BENCH_MODEL")) {  // any other model file
+    benchmark::RegisterBenchmark("BM_EnvModelScoreExhaustive", [path](benchmark::State& state) {
+      score_file(state, path);
+    })->Unit(benchmark::kMicrosecond);
+  }
   Keeper keeper;
   benchmark::RunSpecifiedBenchmarks(&keeper);
   benchmark::Shutdown();

@@ -1,0 +1,113 @@
+"""gemmsift for users' own Triton matmul kernels: an `early_config_prune` for `triton.autotune`.
+
+    import gemmsift.triton
+
+    @triton.autotune(configs=my_configs, key=["M", "N", "K"],
+                     prune_configs_by={"early_config_prune": gemmsift.triton.prune(k=5)})
+    @triton.jit
+    def matmul_kernel(a_ptr, b_ptr, c_ptr, M, N, K, ..., BLOCK_M: tl.constexpr, ...): ...
+
+Triton then compiles and benchmarks only the model's top k of `my_configs` for each new key.
+Each config must say its tile sizes in its kwargs (BLOCK_M / BLOCK_N / BLOCK_K, or BLOCK_SIZE_M
+/ ...; GROUP_M or GROUP_SIZE_M is optional, 8 when missing) and carry num_stages and num_warps.
+Nothing here may break autotuning: on any problem (a config it cannot read, a missing model, an
+unknown dtype) it warns once and returns the configs unpruned, which is Triton's stock behaviour.
+"""
+
+import warnings
+from typing import Any, Callable, Dict, List, Optional, Sequence, Union
+
+from . import Config, Model, Problem
+
+__all__ = ["prune"]
+
+_DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "fp16", "torch.float32": "fp32"}
+_KEYS = {
+    "block_m": ("BLOCK_M", "BLOCK_SIZE_M"),
+    "block_n": ("BLOCK_N", "BLOCK_SIZE_N"),
+    "block_k": ("BLOCK_K", "BLOCK_SIZE_K"),
+    "group_m": ("GROUP_M", "GROUP_SIZE_M"),
+}
+
+
+def _value(kwargs: Dict[str, Any], field: str) -> Optional[int]:
+    for key in _KEYS[field]:
+        if key in kwargs:
+            return int(kwargs[key])
+    return None
+
+
+def to_config(triton_config: Any) -> Config:
+    """The gemmsift Config of a triton.Config (raises ValueError when its kwargs lack tile sizes)."""
+    kw = dict(getattr(triton_config, "kwargs", {}) or {})
+    sizes = {f: _value(kw, f) for f in _KEYS}
+    missing = [_KEYS[f][0] for f in ("block_m", "block_n", "block_k") if sizes[f] is None]
+    if missing:
+        raise ValueError(f"config {triton_config} has no {', '.join(missing)} in its kwargs")
+    return Config(sizes["block_m"], sizes["block_n"], sizes["block_k"], sizes["group_m"] or 8,
+                  int(getattr(triton_config, "num_stages", 3) or 3), int(getattr(triton_config, "num_warps", 4) or 4))
+
+
+def _transposed(t: Any) -> bool:
+    """A 2-D operand stored column-major (its first dimension is the contiguous one)."""
+    stride = t.stride() if callable(getattr(t, "stride", None)) else None
+    return bool(stride) and len(stride) == 2 and stride[0] == 1 and stride[1] != 1
+
+
+def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str = "M", n: str = "N",
+          k_arg: str = "K", a: str = "a_ptr", b: str = "b_ptr", dtype: Optional[str] = None,
+          layout: Optional[str] = None, device: Optional[str] = None) -> Callable:
+    """An `early_config_prune(configs, named_args, **kwargs)` keeping the model's top k configs.
+
+    k: an integer, or "fast" (= 1). model: a gemmsift model spec or file, or a Model; "auto" is the
+    shipped model for the device and dtype. m, n, k_arg: names of the kernel's M, N, K arguments.
+    a, b: names of the A and B tensor arguments, read for the dtype and the layout (row-major "N" or
+    column-major "T") unless dtype ("bf16", "fp16", "fp32") and layout ("NN", "NT", ...) are given.
+    device: the device name (default: torch's name of the current device when torch is there).
+    """
+    top = 1 if k == "fast" else int(k)
+    if top < 1:
+        raise ValueError(f"k must be at least 1 or 'fast', got {k!r}")
+    state: Dict[str, Any] = {"model": model if isinstance(model, Model) else None, "warned": False}
+
+    def warn_once(message: str) -> None:
+        if not state["warned"]:
+            state["warned"] = True
+            warnings.warn(f"gemmsift.triton.prune: {message}; benchmarking every config", RuntimeWarning,
+                          stacklevel=3)
+
+    def early_config_prune(configs: Sequence[Any], named_args: Dict[str, Any], **kwargs: Any) -> List[Any]:
+        configs = list(configs)
+        if len(configs) <= top:
+            return configs
+        try:
+            args = dict(named_args or {})
+            args.update(kwargs)
+            dt = dtype
+            if dt is None:
+                name = str(getattr(args.get(a), "dtype", ""))
+                if name not in _DTYPES:
+                    raise ValueError(f"cannot tell the dtype: argument {a!r} has dtype {name or 'none'} "
+                                     f"(pass dtype=)")
+                dt = _DTYPES[name]
+            lay = layout or (("T" if _transposed(args.get(a)) else "N") + ("T" if _transposed(args.get(b)) else "N"))
+            dev = device
+            if dev is None:
+                try:
+                    import torch
+                    dev = torch.cuda.get_device_name() if torch.cuda.is_available() else ""
+                except Exception:  # no torch, or no GPU: the model's own device
+                    dev = ""
+            problem = Problem(int(args[m]), int(args[n]), int(args[k_arg]), dtype=dt, layout=lay, device=dev or "")
+            if state["model"] is None:
+                state["model"] = Model(model, expect_device=dev or None, dtype=dt)
+            ours = [to_config(c) for c in configs]
+            predicted = state["model"].estimate(problem, ours)
+            order = sorted(range(len(configs)), key=lambda i: predicted[i])
+            return [configs[i] for i in order[:top]]
+        except Exception as e:  # never break the autotuner
+            warn_once(f"{type(e).__name__}: {e}")
+            return configs
+
+    early_config_prune.gemmsift_k = top  # for introspection and tests
+    return early_config_prune
