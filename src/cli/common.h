@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "gemmsift/problem.h"
 
@@ -36,6 +37,9 @@ struct ProblemArgs {
   Problem problem() const;
   bool has_problem() const { return m != 0 || n != 0 || k != 0; }
 };
+
+// "1,2,3" -> {1, 2, 3}; Error(invalid_argument) naming `option` for anything else.
+std::vector<int> parse_positive_ints(const std::string& text, const std::string& option);
 
 void add_lut_commands(CLI::App& app);
 void add_data_commands(CLI::App& app);

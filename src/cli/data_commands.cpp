@@ -17,19 +17,17 @@
 
 namespace gemmsift::cli {
 
-namespace {
-
-std::vector<int> parse_ks(const std::string& text) {
-  std::vector<int> ks;
+std::vector<int> parse_positive_ints(const std::string& text, const std::string& option) {
+  std::vector<int> out;
   for (auto part : detail::split(text, ',')) {
-    auto v = detail::parse_int<int>(part);
-    if (!v || *v < 1) throw Error(ErrorCode::invalid_argument, fmt::format("--k: expected positive integers, got '{}'", part));
-    ks.push_back(*v);
+    auto v = detail::parse_int<int>(detail::trim(part));
+    if (!v || *v < 1) {
+      throw Error(ErrorCode::invalid_argument, fmt::format("{}: expected positive integers like 1,2,3, got '{}'", option, text));
+    }
+    out.push_back(*v);
   }
-  return ks;
+  return out;
 }
-
-}  // namespace
 
 void add_data_commands(CLI::App& app) {
   auto* data = app.add_subcommand("data", "measured datasets: check, summary");
@@ -88,7 +86,7 @@ void add_eval_command(CLI::App& app) {
     auto d = load_dataset(*data);
     auto problems = complete_problems(d);
     if (problems.empty()) throw Error(ErrorCode::invalid_argument, fmt::format("{}: no problem has its whole space measured", *data));
-    auto k = parse_ks(*ks);
+    auto k = parse_positive_ints(*ks, "--k");
     std::vector<MethodQuality> rows;
     rows.push_back(evaluate_default_list(problems));
     rows.push_back(evaluate_random(problems, k, *draws));

@@ -12,19 +12,6 @@
 
 namespace gemmsift::cli {
 
-namespace {
-
-std::vector<int> parse_widths(const std::string& text) {
-  std::vector<int> v;
-  for (auto part : detail::split(text, ',')) {
-    auto w = detail::parse_int<int>(detail::trim(part));
-    if (!w || *w < 1) throw Error(ErrorCode::invalid_argument, fmt::format("--hidden: expected widths like 64,64, got '{}'", text));
-    v.push_back(*w);
-  }
-  return v;
-}
-
-}  // namespace
 
 void add_train_commands(CLI::App& app) {
   {
@@ -61,7 +48,7 @@ void add_train_commands(CLI::App& app) {
     cmd->callback([a] {
       TrainOptions o = TrainOptions::preset(a->preset);
       if (!a->schema.empty()) o.schema = a->schema;
-      if (!a->hidden.empty()) o.hidden = parse_widths(a->hidden);
+      if (!a->hidden.empty()) o.hidden = parse_positive_ints(a->hidden, "--hidden");
       if (a->batchnorm) o.batchnorm = true;
       if (a->no_batchnorm) o.batchnorm = false;
       if (a->no_base) {

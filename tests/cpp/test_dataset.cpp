@@ -6,6 +6,7 @@
 #include "gemmsift/dataset.h"
 #include "gemmsift/error.h"
 #include "gemmsift/metrics.h"
+#include "stages_model.h"
 
 using namespace gemmsift;
 
@@ -13,17 +14,7 @@ namespace {
 
 const std::string kData = std::string(GEMMSIFT_SOURCE_DIR) + "/tests/data";
 
-// Predicts num_stages microseconds: ranks stage 1 first.
-class StagesModel : public PerformanceModel {
- public:
-  std::vector<double> estimate(const Problem&, std::span<const Config> cs) const override {
-    std::vector<double> v;
-    for (const auto& c : cs) v.push_back(c.num_stages);
-    return v;
-  }
-  std::string name() const override { return "stages"; }
-  nlohmann::json metadata() const override { return {{"kind", "stages"}}; }
-};
+using test_util::StagesModel;
 
 }  // namespace
 

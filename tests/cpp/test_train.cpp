@@ -15,6 +15,7 @@
 #include "gemmsift/space.h"
 #include "gemmsift/train.h"
 #include "models/mlp.h"
+#include "stages_model.h"
 #include "train/net.h"
 
 using namespace gemmsift;
@@ -341,16 +342,6 @@ TEST(ShippedModels, FoundByDeviceAndDtypeElseAnalyticalWithAWarning) {
 
 TEST(Drift, KnownAnswers) {
   // Two problems, four configs each; the model predicts num_stages microseconds.
-  class Stages : public PerformanceModel {
-   public:
-    std::vector<double> estimate(const Problem&, std::span<const Config> cs) const override {
-      std::vector<double> v;
-      for (const auto& c : cs) v.push_back(c.num_stages);
-      return v;
-    }
-    std::string name() const override { return "stages"; }
-    nlohmann::json metadata() const override { return {{"kind", "stages"}}; }
-  };
   std::vector<ProblemData> ps(2);
   for (int pi = 0; pi < 2; ++pi) {
     ps[pi].problem.m = ps[pi].problem.n = ps[pi].problem.k = 64;
@@ -363,7 +354,7 @@ TEST(Drift, KnownAnswers) {
       ps[pi].rows.push_back(m);
     }
   }
-  auto r = rank_agreement(Stages(), {&ps[0], &ps[1]});
+  auto r = rank_agreement(test_util::StagesModel(), {&ps[0], &ps[1]});
   EXPECT_EQ(r.problems, 2u);
   EXPECT_EQ(r.configs, 8u);
   EXPECT_NEAR(r.spearman, 0.0, 1e-12);  // +1 and -1
