@@ -503,7 +503,6 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
                     {"best_epoch", result.best_epoch}}},
   };
   for (auto it = versions.begin(); it != versions.end(); ++it) parts.info[it.key() + "_version"] = it.value();
-  if (parts.info.contains("torch_version")) parts.info["torch_version"] = versions["torch"];
   auto model = std::make_unique<MlpModel>(std::move(parts));
   if (!val.empty()) {
     const auto ra = rank_agreement(*model, val);
