@@ -38,5 +38,7 @@ class Error : public std::runtime_error {
 using WarningHandler = std::function<void(std::string_view message)>;
 void set_warning_handler(WarningHandler handler);  // empty: restore the default
 void warn(std::string_view message);
+// warn(), but only the first time for `key` in this process (thread-safe).
+void warn_once(std::string_view key, std::string_view message);
 
 }  // namespace gemmsift

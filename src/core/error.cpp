@@ -2,6 +2,8 @@
 
 #include <cstdio>
 #include <mutex>
+#include <set>
+#include <string>
 #include <string>
 
 namespace gemmsift {
@@ -48,6 +50,16 @@ void warn(std::string_view message) {
     std::string line = "gemmsift: warning: " + std::string(message) + "\n";
     std::fputs(line.c_str(), stderr);
   }
+}
+
+void warn_once(std::string_view key, std::string_view message) {
+  static std::mutex mu;
+  static std::set<std::string, std::less<>> seen;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!seen.emplace(key).second) return;
+  }
+  warn(message);
 }
 
 }  // namespace gemmsift

@@ -257,6 +257,11 @@ void AnalyticalModel::save(const std::string& path) const {
   write_safetensors(path, f);
 }
 
+std::unique_ptr<AnalyticalModel> analytical_model_for(std::string_view device) {
+  auto d = find_device(device);
+  return std::make_unique<AnalyticalModel>(d ? *d : get_device(kDefaultDevice));
+}
+
 ModelKindInfo analytical_model_kind() {
   ModelKindInfo info;
   info.kind = "analytical";

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gemmsift/device.h"
@@ -60,6 +61,9 @@ class AnalyticalModel final : public PerformanceModel {
   AnalyticalParams params_;
   std::string source_;  // file it was loaded from, if any
 };
+
+// The analytical model of a device named as the driver or gemmsift names it (H100-SXM when unknown).
+std::unique_ptr<AnalyticalModel> analytical_model_for(std::string_view device);
 
 ModelKindInfo analytical_model_kind();
 

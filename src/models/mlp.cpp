@@ -12,15 +12,6 @@
 
 namespace gemmsift {
 
-namespace {
-
-std::unique_ptr<AnalyticalModel> base_for(const std::string& device) {
-  auto d = find_device(device);
-  return std::make_unique<AnalyticalModel>(d ? *d : get_device("H100-SXM"));
-}
-
-}  // namespace
-
 MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)), source_(std::move(source)) {
   auto bad = [&](const std::string& what) {
     throw Error(ErrorCode::invalid_argument,
@@ -49,7 +40,7 @@ MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)
       !std::isfinite(parts_.base_mean)) {
     bad("target or base normalisation is not finite and positive");
   }
-  base_ = base_for(parts_.device);
+  base_ = analytical_model_for(parts_.device);
 }
 
 std::size_t MlpModel::macs_per_config() const {
@@ -66,6 +57,7 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
   const Eigen::Index in = d + (parts_.base_input ? 1 : 0);
   // Blocks of rows keep every buffer small and in cache (large temporaries cost page faults).
   constexpr std::size_t kBlock = 128;
+  const bool residual = parts_.target == "log_residual";
   FeatureMatrix x, h, z;
   for (std::size_t start = 0; start < configs.size(); start += kBlock) {
     const std::size_t count = std::min(kBlock, configs.size() - start);
@@ -93,7 +85,7 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
       const std::size_t u = start + static_cast<std::size_t>(i);
       if (!std::isfinite(base[u])) continue;  // cannot launch
       double logt = static_cast<double>((*cur)(i, 0)) * parts_.target_std + parts_.target_mean;
-      if (parts_.target == "log_residual") logt += std::log(base[u]);
+      if (residual) logt += std::log(base[u]);
       out[u] = std::exp(logt);
     }
   }

@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
-#include <set>
 
 #include "core/file_util.h"
 #include "core/strings.h"
@@ -146,12 +145,9 @@ void check_model_environment(const nlohmann::json& metadata, const std::string& 
   if (options.mismatch_policy == "refuse") {
     throw Error(ErrorCode::mismatch, fmt::format("{}: refused: {}", path, detail::join(why, "; ")));
   }
-  static std::mutex mu;
-  static std::set<std::string> warned;
   for (const auto& w : why) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (!warned.insert(path + "|" + w).second) continue;
-    warn(fmt::format("model {}: {}; its predictions may be off (retrain, or check with gemmsift drift)", path, w));
+    warn_once("stale|" + path + "|" + w,
+              fmt::format("model {}: {}; its predictions may be off (retrain, or check with gemmsift drift)", path, w));
   }
 }
 
@@ -211,15 +207,9 @@ std::unique_ptr<PerformanceModel> default_model(const ModelOptions& options) {
   if (!path.empty()) return create_model(path, options);
   const std::string device = options.expect_device.empty() ? std::string("H100-SXM") : options.expect_device;
   auto known = find_device(device);
-  static std::mutex mu;
-  static std::set<std::string> warned;
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (warned.insert(device + "|" + std::string(to_string(options.dtype))).second) {
-      warn(fmt::format("no shipped model for {} {} (searched {}): using the analytical model", device,
-                       to_string(options.dtype), detail::join(model_search_dirs(), ", ")));
-    }
-  }
+  warn_once(fmt::format("no model|{}|{}", device, to_string(options.dtype)),
+            fmt::format("no shipped model for {} {} (searched {}): using the analytical model", device,
+                        to_string(options.dtype), detail::join(model_search_dirs(), ", ")));
   return create_model(known ? "analytical:device=" + known->name : std::string("analytical"), options);
 }
 

@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <numeric>
-#include <mutex>
-#include <set>
 #include <unordered_set>
 
 #include "core/strings.h"
@@ -61,13 +59,9 @@ Selector::Selector(std::shared_ptr<const PerformanceModel> model, SelectOptions 
 
 void Selector::warn_if_stale(const Problem& problem) const {
   if (!model_ || (problem.device.empty() && options_.triton_version.empty())) return;
-  static std::mutex mu;
-  static std::set<std::string> warned;
   for (const auto& why : model_staleness(model_meta_, problem.device, options_.triton_version)) {
-    std::lock_guard<std::mutex> lock(mu);
-    if (warned.insert(model_->name() + "|" + why).second) {
-      warn(fmt::format("model {}: {}; its choices may be off (retrain, or check with gemmsift drift)", model_->name(), why));
-    }
+    warn_once("select|" + model_->name() + "|" + why,
+              fmt::format("model {}: {}; its choices may be off (retrain, or check with gemmsift drift)", model_->name(), why));
   }
 }
 

@@ -306,7 +306,8 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
 
   // Features, base and target of every timed, launchable training row.
   FeatureSchema schema = FeatureSchema::named(opt.schema, sm_count);
-  const AnalyticalModel base(find_device(device) ? *find_device(device) : get_device("H100-SXM"));
+  const auto base_model = analytical_model_for(device);
+  const AnalyticalModel& base = *base_model;
   const auto d = static_cast<Eigen::Index>(schema.size());
   const Eigen::Index in = d + (opt.base_input ? 1 : 0);
   std::vector<FeatureMatrix> blocks;
