@@ -1,0 +1,645 @@
+"""gemmsift in PyTorch Inductor: max-autotune that benchmarks a handful of Triton mm configs.
+
+    import gemmsift.inductor
+    gemmsift.inductor.install(benchmark_space=5)          # or "DEFAULT", "SAME", "fast"
+    f = torch.compile(model, mode="max-autotune-no-cudagraphs")
+
+For every mm, addmm and bmm that Inductor autotunes, the Triton mm template searches Inductor's
+EXHAUSTIVE space (about 1,400 configs) and gemmsift's model keeps the best k of it; lookup-table hits
+always get in. The ATen (cuBLAS) choice and every other template stay as Inductor made them.
+Without code changes, set the same settings in the environment and run the program under
+`python -m gemmsift.inductor program.py ARGS` (or call `install()` with no arguments):
+
+    GEMMSIFT_BENCHMARK_SPACE   5, DEFAULT, SAME or fast
+    GEMMSIFT_LUT               a gemmsift lookup table (hits are always benchmarked)
+    GEMMSIFT_MODEL             model spec or file ("auto": the shipped model for the device)
+    GEMMSIFT_RECORD            a lookup table file that each autotune's best Triton config is added to
+
+Arguments given to install() win over the environment. Nothing here may fail a compile: on any
+problem (an unreadable table, a missing model, an op it cannot read) it warns once and Inductor
+gets its stock configs. This module imports without torch; install() needs torch 2.11's
+InductorChoices (torch._inductor.choices).
+"""
+
+import dataclasses
+import functools
+import json
+import os
+import re
+import threading
+import warnings
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+from . import Config, LookupTable, Model, Problem, Selector, __version__, record as _record_config
+
+__all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space",
+           "settings_from_env", "resolve_settings", "ENV"]
+
+ENV = {
+    "benchmark_space": "GEMMSIFT_BENCHMARK_SPACE",
+    "lut": "GEMMSIFT_LUT",
+    "model": "GEMMSIFT_MODEL",
+    "record": "GEMMSIFT_RECORD",
+}
+
+# Inductor template uid -> the ops whose configs gemmsift chooses for it.
+TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
+
+_DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "fp16", "torch.float32": "fp32"}
+_KEY_FIELDS = ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M", "num_stages", "num_warps")
+_DESC = re.compile(r"\b(BLOCK_M|BLOCK_N|BLOCK_K|GROUP_M|num_stages|num_warps)=(\d+)")
+
+BenchmarkSpace = Union[int, str]
+
+
+def parse_benchmark_space(value: Any) -> BenchmarkSpace:
+    """5, "5", "DEFAULT", "SAME", "fast" (any case) -> a positive int or "DEFAULT"/"SAME"/"fast"."""
+    if isinstance(value, bool):
+        raise ValueError(f"benchmark_space must be a positive integer, DEFAULT, SAME or fast, got {value!r}")
+    if isinstance(value, int):
+        if value < 1:
+            raise ValueError(f"benchmark_space must be at least 1, got {value}")
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if text.isdigit():
+            return parse_benchmark_space(int(text))
+        for word in ("DEFAULT", "SAME", "fast"):
+            if text.lower() == word.lower():
+                return word
+    raise ValueError(f"benchmark_space must be a positive integer, DEFAULT, SAME or fast, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    benchmark_space: BenchmarkSpace = 5
+    lut: Optional[str] = None
+    model: str = "auto"
+    record: Optional[str] = None
+
+    def uuid(self) -> str:
+        """Identifies these settings for Inductor's caches: the table's and model file's size and
+        modification time are in it, so an edited file gives new cache keys."""
+        def stamp(path: Optional[str]) -> Optional[str]:
+            if not path:
+                return None
+            try:
+                st = os.stat(path)
+                return f"{os.path.abspath(path)}:{st.st_size}:{st.st_mtime_ns}"
+            except OSError:
+                return f"{path}:missing"
+        model = stamp(self.model) if os.path.sep in self.model or self.model.endswith(".safetensors") else self.model
+        return json.dumps({"gemmsift": __version__, "benchmark_space": self.benchmark_space,
+                           "lut": stamp(self.lut), "model": model, "record": bool(self.record)},
+                          sort_keys=True)
+
+
+def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """The settings the environment gives (only those set), checked; ValueError names the variable."""
+    env = os.environ if environ is None else environ
+    out: Dict[str, Any] = {}
+    for field, var in ENV.items():
+        value = env.get(var)
+        if value is None or value.strip() == "":
+            continue
+        if field == "benchmark_space":
+            try:
+                out[field] = parse_benchmark_space(value)
+            except ValueError as e:
+                raise ValueError(f"{var}={value!r}: {e}") from None
+        else:
+            out[field] = value.strip()
+    return out
+
+
+def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
+                     model: Optional[str] = None, record: Optional[str] = None,
+                     environ: Optional[Dict[str, str]] = None) -> Settings:
+    """Arguments first, then the environment, then the defaults (k = 5, model "auto")."""
+    given = {"benchmark_space": parse_benchmark_space(benchmark_space) if benchmark_space is not None else None,
+             "lut": os.fspath(lut) if lut is not None else None,
+             "model": os.fspath(model) if model is not None else None,
+             "record": os.fspath(record) if record is not None else None}
+    env = settings_from_env(environ)
+    merged = {k: (v if v is not None else env.get(k)) for k, v in given.items()}
+    return Settings(**{k: v for k, v in merged.items() if v is not None})
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading Inductor's objects (duck-typed, so the logic is testable without torch).
+
+def _int_hint(expr: Any, hint: Callable[[Any], int]) -> int:
+    if isinstance(expr, int):
+        return expr
+    try:
+        return int(expr)
+    except (TypeError, ValueError):
+        return int(hint(expr))
+
+
+def _dtype_name(dtype: Any) -> Optional[str]:
+    return _DTYPES.get(str(dtype))
+
+
+def _operand_letter(size: Sequence[int], stride: Sequence[int]) -> str:
+    """N: row-major in its last two dims; T: stored transposed (column-major)."""
+    if len(stride) < 2:
+        return "N"
+    rows, cols = size[-2], size[-1]
+    if stride[-1] == 1 and (cols > 1 or rows == 1 or stride[-2] != 1):
+        return "N"
+    if stride[-2] == 1:
+        return "T"
+    return "N"
+
+
+def problem_of_nodes(nodes: Sequence[Any], op_name: str, hint: Callable[[Any], int], device: str = "",
+                     mat1_idx: int = -2, mat2_idx: int = -1) -> Optional[Problem]:
+    """The gemmsift Problem of an mm/addmm/bmm's input nodes (objects with get_size, get_stride and
+    get_dtype), sizes through `hint` where symbolic; None for an op or dtype gemmsift has no
+    space for."""
+    if op_name not in ("mm", "addmm", "bmm") or len(nodes) < 2:
+        return None
+    a, b = nodes[mat1_idx], nodes[mat2_idx]
+    dtype = _dtype_name(a.get_dtype())
+    if dtype is None or _dtype_name(b.get_dtype()) != dtype:
+        return None
+    sa = [_int_hint(s, hint) for s in a.get_size()]
+    sb = [_int_hint(s, hint) for s in b.get_size()]
+    ta = [_int_hint(s, hint) for s in a.get_stride()]
+    tb = [_int_hint(s, hint) for s in b.get_stride()]
+    if len(sa) != len(sb) or len(sa) not in (2, 3) or (len(sa) == 3) != (op_name == "bmm"):
+        return None
+    m, k = sa[-2], sa[-1]
+    k2, n = sb[-2], sb[-1]
+    if k != k2 or min(m, n, k) < 1:
+        return None
+    batch = sa[0] if len(sa) == 3 else 1
+    layout = _operand_letter(sa, ta) + _operand_letter(sb, tb)
+    return Problem(m, n, k, dtype=dtype, layout=layout, op=op_name, device=device or "", batch=batch)
+
+
+def choice_kwargs(ktc: Any) -> Dict[str, Any]:
+    """The template kwargs of a KernelTemplateChoice (BLOCK_M, ..., num_stages, num_warps)."""
+    params = getattr(ktc, "params", None)
+    to_kwargs = getattr(params, "to_kwargs", None)
+    if callable(to_kwargs):
+        return dict(to_kwargs())
+    kwargs = getattr(params, "kwargs", None)
+    if isinstance(kwargs, dict):
+        return dict(kwargs)
+    raise TypeError(f"cannot read the config of {type(ktc).__name__}: no params.to_kwargs()")
+
+
+def config_key(kwargs: Dict[str, Any]) -> Optional[Tuple[int, ...]]:
+    if not all(f in kwargs for f in _KEY_FIELDS if f != "GROUP_M"):
+        return None
+    return tuple(int(kwargs.get(f, 8)) for f in _KEY_FIELDS)
+
+
+def _key_of(c: Config) -> Tuple[int, ...]:
+    return (c.block_m, c.block_n, c.block_k, c.group_m, c.num_stages, c.num_warps)
+
+
+def config_of_description(text: str) -> Optional[Config]:
+    """The Config in a Triton template caller's description ("BLOCK_M=64, ... num_warps=4")."""
+    d = {k: int(v) for k, v in _DESC.findall(text or "")}
+    key = config_key(d)
+    return Config(*key) if key else None
+
+
+# ---------------------------------------------------------------------------------------------
+
+class Unusable(RuntimeError):
+    """The lookup table or the model cannot be used (kind: "lut" or "model")."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class Hook:
+    """What the installed InductorChoices does, free of torch: choose each filtered template's
+    configs, record winners, warn once per kind of problem, count what it did."""
+
+    def __init__(self, settings: Settings, warn: Optional[Callable[[str], None]] = None):
+        self.settings = settings
+        self._warn = warn or (lambda msg: warnings.warn(msg, RuntimeWarning, stacklevel=4))
+        self._warned: set = set()
+        self._lock = threading.Lock()
+        self._lut: Optional[LookupTable] = None
+        self._lut_error: Optional[str] = None
+        self._lut_loaded = False
+        self._selectors: Dict[Tuple[str, str], Selector] = {}
+        self.stats = {"ops": 0, "filtered": 0, "fallbacks": 0, "lut_hits": 0, "recorded": 0,
+                      "record_failures": 0}
+        self.decisions: List[Dict[str, Any]] = []  # the last few, for tests and benchmarks
+
+    # -- warnings ---------------------------------------------------------------------------
+    def warn_once(self, kind: str, message: str) -> None:
+        with self._lock:
+            if kind in self._warned:
+                return
+            self._warned.add(kind)
+        self._warn(f"gemmsift.inductor: {message}")
+
+    # -- resources --------------------------------------------------------------------------
+    def lut(self) -> Optional[LookupTable]:
+        """The lookup table (loaded once); raises with the file and place when it cannot be read."""
+        if not self.settings.lut:
+            return None
+        with self._lock:
+            if not self._lut_loaded:
+                self._lut_loaded = True
+                try:
+                    self._lut = LookupTable(self.settings.lut)
+                except Exception as e:
+                    self._lut_error = str(e)
+            if self._lut_error is not None:
+                raise Unusable("lut", f"lookup table unusable: {self._lut_error}")
+            return self._lut
+
+    def selector(self, problem: Problem) -> Selector:
+        key = (problem.dtype, problem.device)
+        with self._lock:
+            sel = self._selectors.get(key)
+        if sel is not None:
+            return sel
+        lut = self.lut()
+        triton_version = _triton_version()
+        try:
+            model = Model(self.settings.model, expect_device=problem.device or None,
+                          expect_triton=triton_version, dtype=problem.dtype)
+        except Exception as e:
+            raise Unusable("model", f"model '{self.settings.model}' unusable: {e}") from e
+        try:
+            sel = Selector(model, lut=lut, benchmark_space=self.settings.benchmark_space,
+                           space="EXHAUSTIVE", triton_version=triton_version)
+        finally:
+            model.close()
+        with self._lock:
+            self._selectors.setdefault(key, sel)
+            return self._selectors[key]
+
+    def check(self, device: str = "") -> List[str]:
+        """Loads the table and the model now; returns the problems found (each also warned once)."""
+        problems = []
+        try:
+            self.lut()
+        except Unusable as e:
+            problems.append(str(e))
+            self.warn_once(e.kind, f"{e}; Inductor keeps its stock configs")
+        if self.settings.benchmark_space != "SAME":
+            try:
+                Model(self.settings.model, expect_device=device or None).close()
+            except Exception as e:
+                msg = f"model '{self.settings.model}' unusable: {e}"
+                problems.append(msg)
+                self.warn_once("model", f"{msg}; Inductor keeps its stock configs")
+        return problems
+
+    # -- the hook ---------------------------------------------------------------------------
+    def finalize(self, template_choices: Dict[str, Iterable[Any]], templates: Sequence[Any], op_name: str,
+                 problem_of: Callable[[], Optional[Problem]], stock: Callable[[Dict[str, Iterable[Any]]], List[Any]],
+                 exhaustive: Callable[[Any], List[Any]], make_choice: Callable[[Any, Dict[str, Any]], Any]) -> List[Any]:
+        """Inductor's _finalize_template_configs with gemmsift in front of the filtered templates.
+        stock(choices by uid) is Inductor's own finalisation; exhaustive(template) the template's
+        choices over the EXHAUSTIVE space; make_choice(base choice, kwargs) one more choice."""
+        materialized = {uid: list(gen) for uid, gen in template_choices.items()}
+
+        def stock_again() -> List[Any]:
+            return stock({uid: iter(lst) for uid, lst in materialized.items()})
+
+        ours = [t for t in templates if op_name in TEMPLATES.get(getattr(t, "uid", None), ())]
+        if not ours:
+            return stock_again()
+        self.stats["ops"] += 1
+        try:
+            problem = problem_of()
+            if problem is None:
+                return stock_again()
+            chosen = dict(materialized)
+            for template in ours:
+                chosen[template.uid] = self._choose(problem, template, materialized.get(template.uid, []),
+                                                    exhaustive, make_choice)
+            result = stock({uid: iter(lst) for uid, lst in chosen.items()})
+            self.stats["filtered"] += 1
+            return result
+        except Exception as e:  # never fail a compile
+            self.stats["fallbacks"] += 1
+            if isinstance(e, Unusable):
+                self.warn_once(e.kind, f"{e}; Inductor keeps its stock configs")
+            else:
+                self.warn_once(type(e).__name__, f"{type(e).__name__}: {e}; Inductor keeps its stock configs")
+            return stock_again()
+
+    def _choose(self, problem: Problem, template: Any, stock_list: List[Any], exhaustive: Callable[[Any], List[Any]],
+                make_choice: Callable[[Any, Dict[str, Any]], Any]) -> List[Any]:
+        space = self.settings.benchmark_space
+        if space == "SAME":  # Inductor's own list, the table's hits first
+            pool, picked = stock_list, None
+            lut = self.lut()
+            entry = lut.lookup(problem) if lut is not None else None
+            hits = [Config.from_json(c) for c in (entry or {}).get("configs", [])]
+            wanted = hits
+        else:
+            pool = exhaustive(template)
+            selection = self.selector(problem).select(problem)
+            wanted = selection.configs
+            hits = [c.config for c in selection.candidates if c.source == "lut"]
+            picked = wanted
+        by_key: Dict[Tuple[int, ...], Any] = {}
+        for ktc in pool:
+            key = config_key(choice_kwargs(ktc))
+            if key is not None:
+                by_key.setdefault(key, ktc)
+        if not pool:
+            raise RuntimeError(f"Inductor gave no {template.uid} choices for {problem}")
+        out: List[Any] = []
+        seen = set()
+        for c in wanted:
+            key = _key_of(c)
+            if key in seen:
+                continue
+            seen.add(key)
+            ktc = by_key.get(key)
+            if ktc is None:  # a table config outside the space: built on a choice of the same BLOCK_K
+                base = next((t for t in pool if choice_kwargs(t).get("BLOCK_K") == c.block_k), pool[0])
+                kwargs = dict(zip(_KEY_FIELDS, key))
+                base_kwargs = choice_kwargs(base)
+                if "EVEN_K" in base_kwargs and base_kwargs.get("BLOCK_K") != c.block_k:
+                    kwargs["EVEN_K"] = bool(base_kwargs["EVEN_K"]) and problem.k % c.block_k == 0
+                ktc = make_choice(base, kwargs)
+            out.append(ktc)
+        if picked is None:  # SAME: the stock list after the table's hits
+            out += [t for t in stock_list if config_key(choice_kwargs(t)) not in seen]
+        if not out:
+            raise RuntimeError(f"no {template.uid} config chosen for {problem}")
+        self.stats["lut_hits"] += len(hits)
+        self.decisions.append({"problem": problem, "template": template.uid, "space_size": len(pool),
+                               "chosen": len(out), "lut_hits": len(hits)})
+        del self.decisions[:-64]
+        return out
+
+    # -- recording ----------------------------------------------------------------------------
+    def record_winner(self, timings: Dict[Any, float], op_name: str, problem_of: Callable[[], Optional[Problem]]) -> bool:
+        """Adds the fastest Triton mm config of one autotune (timings in ms) to the record table."""
+        if not self.settings.record:
+            return False
+        try:
+            best: Optional[Tuple[float, Config]] = None
+            for caller, ms in timings.items():
+                name = str(getattr(caller, "name", "") or "")
+                if name and not re.match(r"triton_b?mm_", name):
+                    continue
+                cfg = config_of_description(str(getattr(caller, "description", "") or ""))
+                t = float(ms)
+                if cfg is None or not t > 0 or t == float("inf"):
+                    continue
+                if best is None or t < best[0]:
+                    best = (t, cfg)
+            if best is None:
+                return False
+            problem = problem_of()
+            if problem is None:
+                return False
+            _record_config(self.settings.record, problem, best[1], measured_us=best[0] * 1000.0,
+                           source="gemmsift.inductor record", note=f"{len(timings)} choices benchmarked")
+            self.stats["recorded"] += 1
+            return True
+        except Exception as e:
+            self.stats["record_failures"] += 1
+            self.warn_once("record", f"cannot record into {self.settings.record}: {type(e).__name__}: {e}")
+            return False
+
+
+def _triton_version() -> Optional[str]:
+    try:
+        import triton
+        return str(triton.__version__)
+    except Exception:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# torch 2.11 glue
+
+_state: Dict[str, Any] = {"hook": None, "prev_factory": None, "saver": False}
+
+
+class _ChoicesFactory:
+    """torch.config.inductor_choices_class while installed: makes the choices handler of a new
+    thread. Inductor deep-copies and hashes its config, so this holds only the settings' uuid (no
+    locks, no handles), and two settings give two different config values."""
+
+    def __init__(self, uuid: str):
+        self.uuid = uuid
+
+    def __call__(self):
+        return _choices_class()(installed())
+
+    def __eq__(self, other):
+        return isinstance(other, _ChoicesFactory) and other.uuid == self.uuid
+
+    def __hash__(self):
+        return hash(self.uuid)
+
+    def __repr__(self):
+        return f"gemmsift.inductor._ChoicesFactory({self.uuid!r})"
+_install_lock = threading.Lock()
+
+
+def installed() -> Optional[Hook]:
+    """The active Hook, or None."""
+    return _state["hook"]
+
+
+def _hint_fn():
+    from torch._inductor.virtualized import V
+
+    def hint(expr):
+        sizevars = V.graph.sizevars
+        for name in ("optimization_hint", "size_hint"):
+            fn = getattr(sizevars, name, None)
+            if fn is None:
+                continue
+            try:
+                return int(fn(expr, fallback=8192))
+            except TypeError:
+                return int(fn(expr))
+        raise RuntimeError("cannot read a size hint from Inductor")
+    return hint
+
+
+def _device_name(node: Any) -> str:
+    import torch
+    try:
+        dev = node.get_device()
+        if dev is not None and dev.type == "cuda":
+            return torch.cuda.get_device_name(dev)
+    except Exception:
+        pass
+    return ""
+
+
+@functools.lru_cache(maxsize=None)
+def _choices_class():
+    """The InductorChoices subclass (made on first use, so this module imports without torch)."""
+    from torch._inductor import config as ic
+    from torch._inductor.choices import InductorChoices
+
+    class GemmsiftChoices(InductorChoices):
+        def __init__(self, hook: Optional[Hook] = None):
+            super().__init__()
+            self._gemmsift = hook
+
+        def uuid(self):  # torch uses it in cache keys
+            hook = self._gemmsift or installed()
+            return "gemmsift:" + (hook.settings.uuid() if hook else "off")
+
+        def _finalize_template_configs(self, template_choices, kernel_inputs, templates, op_name,
+                                       kwarg_overrides=None):
+            parent = super()._finalize_template_configs
+            hook = self._gemmsift or installed()
+            if hook is None:
+                return parent(template_choices, kernel_inputs, templates, op_name, kwarg_overrides)
+            overrides = kwarg_overrides or {}
+
+            def stock(choices):
+                return parent(choices, kernel_inputs, templates, op_name, kwarg_overrides)
+
+            def problem_of():
+                nodes = kernel_inputs.nodes()
+                return problem_of_nodes(nodes, op_name, _hint_fn(), _device_name(nodes[0]),
+                                        getattr(kernel_inputs, "_mat1_idx", -2),
+                                        getattr(kernel_inputs, "_mat2_idx", -1))
+
+            def exhaustive(template):
+                with ic.patch(max_autotune_gemm_search_space="EXHAUSTIVE"):
+                    return list(self.get_ktc(kernel_inputs, template, op_name, overrides.get(template.uid, {})))
+
+            return hook.finalize(template_choices, templates, op_name, problem_of, stock, exhaustive, _make_choice)
+
+    return GemmsiftChoices
+
+
+def _make_choice(base: Any, kwargs: Dict[str, Any]) -> Any:
+    from torch._inductor.kernel_template_choice import KernelTemplateChoice
+    params_cls = None
+    for module in ("torch._inductor.template_heuristics.params", "torch._inductor.kernel_params.params",
+                   "torch._inductor.heuristics.template.params"):
+        try:
+            params_cls = getattr(__import__(module, fromlist=["DictKernelTemplateParams"]), "DictKernelTemplateParams")
+            break
+        except (ImportError, AttributeError):
+            continue
+    if params_cls is None:
+        raise RuntimeError("this torch has no DictKernelTemplateParams: cannot add a table config outside the space")
+    merged = {**choice_kwargs(base), **kwargs}
+    return KernelTemplateChoice(template=base.template, params=params_cls(merged),
+                                extra_kwargs=base.extra_kwargs, layout=base.layout, inputs=base.inputs)
+
+
+def _feedback_saver(timings, name, input_nodes, *rest):
+    hook = installed()
+    if hook is None or not hook.settings.record:
+        return
+    try:
+        def problem_of():
+            return problem_of_nodes(list(input_nodes), str(name), _hint_fn(), _device_name(input_nodes[0]))
+        hook.record_winner(dict(timings), str(name), problem_of)
+    except Exception as e:  # never fail a compile
+        hook.warn_once("record", f"cannot record: {type(e).__name__}: {e}")
+
+
+def _current_device() -> str:
+    try:
+        import torch
+        return torch.cuda.get_device_name() if torch.cuda.is_available() else ""
+    except Exception:
+        return ""
+
+
+def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
+            model: Optional[str] = None, record: Optional[str] = None) -> Hook:
+    """Puts gemmsift in front of Inductor's Triton mm autotuning (until uninstall()).
+
+    benchmark_space: k (an int), "DEFAULT" (as many as Inductor's DEFAULT list has), "fast" (= 1),
+    or "SAME" (Inductor's own space; only the table's hits are added). lut: a gemmsift lookup table
+    whose hits are always benchmarked. model: a model spec or file ("auto": the shipped model for the
+    device and dtype, else the analytical model). record: a lookup table file each autotune's
+    fastest Triton config is added to. Unset arguments come from GEMMSIFT_* variables. A bad
+    argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
+    Inductor's stock behaviour."""
+    try:
+        settings = resolve_settings(benchmark_space, lut, model, record)
+    except ValueError as e:
+        if benchmark_space is not None:
+            raise
+        warnings.warn(f"gemmsift.inductor: {e}; not installed", RuntimeWarning, stacklevel=2)
+        return Hook(Settings())
+    from torch._inductor import config as ic
+    from torch._inductor import select_algorithm
+    from torch._inductor.virtualized import V
+
+    with _install_lock:
+        if _state["hook"] is not None:
+            _uninstall_locked()
+        hook = Hook(settings)
+        hook.check(_current_device())
+        cls = _choices_class()
+        _state["prev_factory"] = getattr(ic, "inductor_choices_class", None)
+        if hasattr(ic, "inductor_choices_class"):
+            ic.inductor_choices_class = _ChoicesFactory(settings.uuid())
+        V.set_choices_handler(cls(hook))
+        if not _state["saver"]:
+            select_algorithm.add_feedback_saver(_feedback_saver)
+            _state["saver"] = True
+        _state["hook"] = hook
+    return hook
+
+
+def _uninstall_locked() -> None:
+    from torch._inductor import config as ic
+    from torch._inductor.choices import InductorChoices
+    from torch._inductor.virtualized import V
+
+    prev = _state["prev_factory"]
+    if hasattr(ic, "inductor_choices_class"):
+        ic.inductor_choices_class = prev
+    V.set_choices_handler(prev() if prev is not None else InductorChoices())
+    _state["hook"] = None
+    _state["prev_factory"] = None
+
+
+def uninstall() -> None:
+    """Gives Inductor its stock behaviour back (the previous choices class, if any)."""
+    with _install_lock:
+        if _state["hook"] is not None:
+            _uninstall_locked()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """python -m gemmsift.inductor PROGRAM.py [ARGS]: runs PROGRAM with gemmsift installed from the
+    GEMMSIFT_* environment variables."""
+    import runpy
+    import sys
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(main.__doc__.strip())
+        print("\n" + "\n".join(f"  {var}" for var in ENV.values()))
+        return 0 if args else 2
+    install()
+    sys.argv = args
+    if args[0] == "-m" and len(args) > 1:
+        sys.argv = args[1:]
+        runpy.run_module(args[1], run_name="__main__", alter_sys=True)
+    else:
+        runpy.run_path(args[0], run_name="__main__")
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    from gemmsift.inductor import main as _main  # the package's module, not this __main__ copy
+    sys.exit(_main())
