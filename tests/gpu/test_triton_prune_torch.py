@@ -1,0 +1,110 @@
+"""gemmsift.triton.prune inside a real triton.autotune (needs torch, Triton and a CUDA GPU).
+
+    PYTHONPATH=python GEMMSIFT_LIBRARY=build/libgemmsift.so python3 tests/gpu/test_triton_prune_torch.py [--json OUT]
+"""
+import json
+import os
+import sys
+import time
+import traceback
+import warnings
+
+import torch
+import triton
+import triton.language as tl
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+import gemmsift.triton as gt  # noqa: E402
+
+CONFIGS = [triton.Config({"BLOCK_M": bm, "BLOCK_N": bn, "BLOCK_K": bk, "GROUP_M": 8}, num_stages=s, num_warps=w)
+           for bm in (64, 128) for bn in (64, 128) for bk in (32, 64) for s, w in ((3, 4), (4, 8))]
+
+
+def make_kernel(pruner):
+    @triton.autotune(configs=CONFIGS, key=["M", "N", "K"], prune_configs_by={"early_config_prune": pruner})
+    @triton.jit
+    def matmul(a_ptr, b_ptr, c_ptr, M, N, K, sam, sak, sbk, sbn, scm, scn,
+               BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr):
+        pid = tl.program_id(0)
+        grid_m = tl.cdiv(M, BLOCK_M)
+        grid_n = tl.cdiv(N, BLOCK_N)
+        width = GROUP_M * grid_n
+        group = pid // width
+        size = min(grid_m - group * GROUP_M, GROUP_M)
+        pid_m = group * GROUP_M + (pid % size)
+        pid_n = (pid % width) // size
+        rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+        rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+        rk = tl.arange(0, BLOCK_K)
+        acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+        for k0 in range(0, K, BLOCK_K):
+            a = tl.load(a_ptr + rm[:, None] * sam + (k0 + rk)[None, :] * sak,
+                        mask=(rm[:, None] < M) & ((k0 + rk)[None, :] < K), other=0.0)
+            b = tl.load(b_ptr + (k0 + rk)[:, None] * sbk + rn[None, :] * sbn,
+                        mask=((k0 + rk)[:, None] < K) & (rn[None, :] < N), other=0.0)
+            acc += tl.dot(a, b)
+        tl.store(c_ptr + rm[:, None] * scm + rn[None, :] * scn, acc.to(tl.bfloat16),
+                 mask=(rm[:, None] < M) & (rn[None, :] < N))
+    return matmul
+
+
+def run(kernel, m=1000, n=1536, k=2048, transposed_b=True):
+    torch.manual_seed(0)
+    a = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(n, k, device="cuda", dtype=torch.bfloat16).t() if transposed_b else \
+        torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
+    c = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
+    grid = lambda meta: (triton.cdiv(m, meta["BLOCK_M"]) * triton.cdiv(n, meta["BLOCK_N"]),)  # noqa: E731
+    kernel[grid](a, b, c, m, n, k, a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0), c.stride(1))
+    ref = a.double() @ b.double()
+    err = ((c.double() - ref).norm() / ref.norm()).item()
+    return err, dict(getattr(kernel, "configs_timings", None) or {})
+
+
+def test_top3_benchmarked_and_result_right():
+    kernel = make_kernel(gt.prune(k=3, model="auto"))
+    err, timings = run(kernel)
+    assert err < 1e-2, err
+    assert len(timings) == 3, len(timings)  # only the model's top 3 of 16 were timed
+
+
+def test_missing_model_warns_once_and_times_every_config():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kernel = make_kernel(gt.prune(k=3, model="/nonexistent/model.safetensors"))
+        err, timings = run(kernel)
+        err2, _ = run(kernel, m=777)
+    msgs = [str(c.message) for c in caught if "gemmsift.triton.prune" in str(c.message)]
+    assert err < 1e-2 and err2 < 1e-2
+    assert len(msgs) == 1, msgs
+    assert len(timings) == len(CONFIGS), len(timings)
+
+
+TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
+
+
+def main():
+    results = []
+    for t in TESTS:
+        t0 = time.time()
+        try:
+            t()
+            status, detail = "pass", ""
+        except Exception as e:
+            status, detail = "FAIL", "".join(traceback.format_exception(e))[-3000:]
+        results.append({"test": t.__name__, "status": status, "seconds": round(time.time() - t0, 1), "detail": detail})
+        print(f"{status:4} {t.__name__} ({results[-1]['seconds']} s)", flush=True)
+        if detail:
+            print(detail, flush=True)
+    if "--json" in sys.argv:
+        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
+            json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
+                       "triton": triton.__version__, "results": results}, f, indent=1)
+    failed = [r for r in results if r["status"] != "pass"]
+    print(f"{len(results) - len(failed)}/{len(results)} passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
