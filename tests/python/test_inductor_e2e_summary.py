@@ -1,0 +1,77 @@
+"""bench/inductor_e2e.py's summary (no torch): references per run, percentages, goals, capped runs."""
+import importlib.util
+import json
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("inductor_e2e", ROOT / "bench" / "inductor_e2e.py")
+e2e = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(e2e)
+
+P1, P2 = ("NT", 64, 64, 64), ("NN", 128, 64, 32)
+
+
+def row(run, method, p, us, compile_s=1.0, status="ok"):
+    return {"run": run, "method": method, "layout": p[0], "m": p[1], "n": p[2], "k": p[3], "status": status,
+            "kernel_us": us, "compile_s": compile_s, "choices": 3, "device": "GPU X", "torch": "2.11"}
+
+
+def test_summary_compares_each_row_with_its_own_run(tmp_path):
+    rows = [
+        # run a: EXHAUSTIVE's best 10 us, cuBLAS 12, stock DEFAULT 11 (10 s), gemmsift-5 10.5 (2 s)
+        row("a", "exhaustive-best", P1, 10.0), row("a", "cublas", P1, 12.0, 0.0), row("a", "stock-default", P1, 11.0, 10.0),
+        row("a", "gemmsift-5", P1, 10.5, 2.0),
+        # run b, same problem, another machine: everything twice as slow; gemmsift-5 slower than stock
+        row("b", "exhaustive-best", P1, 20.0), row("b", "cublas", P1, 24.0, 0.0), row("b", "stock-default", P1, 20.0, 8.0),
+        row("b", "gemmsift-5", P1, 22.0, 4.0),
+        # P2 only in run a, with a gemmsift kernel faster than the pinned best (best seen moves)
+        row("a", "exhaustive-best", P2, 10.0), row("a", "gemmsift-5", P2, 8.0, 1.0),
+        row("a", "stock-exhaustive", P2, None, 150.0, status="capped"),
+    ]
+    e2e.summarize(rows, [P1, P2], str(tmp_path), 150.0)
+    s = json.loads((tmp_path / "summary.json").read_text())
+    g = s["methods"]["gemmsift-5"]
+    assert g["problems"] == 3 and g["ok"] == 3
+    # % of EXHAUSTIVE best per row: 10/10.5, 20/22, 10/8 -> geomean
+    want = (100 * 10 / 10.5 * 100 * 20 / 22 * 100 * 10 / 8) ** (1 / 3)
+    assert g["geomean_pct_of_exhaustive_best"] == pytest.approx(want)
+    # best seen on P2 is gemmsift's own 8 us: 100%
+    want_seen = (100 * 10 / 10.5 * 100 * 20 / 22 * 100.0) ** (1 / 3)
+    assert g["geomean_pct_of_best_seen"] == pytest.approx(want_seen)
+    # against stock DEFAULT of the same run: faster in a, slower in b (P2 has none)
+    assert g["at_least_as_fast_as_stock_default"] == pytest.approx(0.5)
+    assert g["compile_time_vs_stock_default"] == pytest.approx((2.0 + 4.0) / (10.0 + 8.0))
+    assert s["methods"]["stock-exhaustive"]["capped"] == 1
+    v = g["vs_stock_exhaustive"]
+    assert v == [{"problem": "NN 128x64x32", "stock_exhaustive_s": 150.0, "stock_exhaustive_status": "capped",
+                  "compile_s": 1.0, "ratio_at_most": 1.0 / 150.0}]
+    md = (tmp_path / "summary.md").read_text()
+    assert "| gemmsift-5 | 3/3 |" in md and "at most 1/150" in md
+    csv_text = (tmp_path / "e2e.csv").read_text().splitlines()
+    assert csv_text[0].startswith("run,method,layout")
+    assert len(csv_text) == 1 + len(rows)
+    svg = (tmp_path / "tradeoff.svg").read_text()
+    assert svg.startswith("<svg") and "gemmsift-5" in svg and "more than 150 s (capped)" in svg
+
+
+def test_oracle_table_holds_each_problems_fastest_config(tmp_path):
+    import gzip
+    data = tmp_path / "d.csv.gz"
+    header = ("device,op,dtype,layout,m,n,k,batch,template,block_m,block_n,block_k,group_m,num_stages,num_warps,"
+              "status,time_us_min,time_us_median,iterations,note\n")
+    lines = ["GPU X,mm,bf16,NT,64,64,64,1,triton_mm,32,32,32,8,2,4,ok,5.0,5.1,10,",
+             "GPU X,mm,bf16,NT,64,64,64,1,triton_mm,64,64,32,8,3,4,ok,4.0,4.2,10,",
+             "GPU X,mm,bf16,NT,64,64,64,1,triton_mm,64,64,64,8,5,8,launch_failed,,,0,"]
+    with gzip.open(data, "wt") as f:
+        f.write(header + "\n".join(lines) + "\n")
+    out = tmp_path / "lut.json"
+    have = e2e.oracle_table([P1, P2], [str(data)], "", str(out))
+    assert have == {P1}
+    t = json.loads(out.read_text())
+    assert len(t["entries"]) == 1
+    c = t["entries"][0]["configs"][0]
+    assert (c["block_m"], c["num_stages"], c["measured_us"]) == (64, 3, 4.0)
+    import gemmsift
+    assert gemmsift.LookupTable(str(out)).warnings == []  # a valid gemmsift table

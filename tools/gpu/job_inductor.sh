@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Device job (issue 6): the GPU tests (tools/gpu/run_gpu_tests.sh; SKIP_TESTS=1 skips them), then
+# bench/inductor_e2e.py with a time budget, rows tagged GEMMSIFT_E2E_RUN when set.
+#   bash tools/gpu/job_inductor.sh E2E_BUDGET_S [inductor_e2e.py arguments...]
+# Needs .device-carry (tools/gpu/prepare_carry.sh). Results under $OUT.
+set -u
+export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry
+export GEMMSIFT_LIBRARY=$PWD/.device-carry/libgemmsift.so
+budget=${1:-300}; shift || true
+nvidia-smi --query-gpu=index,name,clocks.sm,clocks.max.sm,temperature.gpu,driver_version --format=csv,noheader
+python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)"
+if [ "${INTROSPECT:-0}" = 1 ]; then  # the torch 2.11 code the hook relies on
+  python3 - <<'PY' | gzip > $OUT/torch_src.txt.gz
+import inspect, torch._inductor.choices as c, torch._inductor.kernel_template_choice as k, torch._inductor.virtualized as v
+print(inspect.getsource(c.InductorChoices.get_ktc)); print(inspect.getsource(c.InductorChoices.get_template_configs))
+print(inspect.getsource(k)); print(inspect.getsource(v._choices_default) if hasattr(v, "_choices_default") else "no _choices_default")
+import torch._inductor.codecache as cc, torch._inductor.kernel_inputs as ki
+print([l for l in inspect.getsource(cc).splitlines() if "uuid" in l or "choices" in l])
+print(inspect.getsource(ki.MMKernelInputs))
+PY
+fi
+if [ "${SKIP_TESTS:-0}" != 1 ]; then
+  bash tools/gpu/run_gpu_tests.sh $OUT
+fi
+python3 bench/inductor_e2e.py --out /tmp/e2e --budget-s "$budget" "$@" 2>&1 | tee $OUT/e2e.log | grep -v "^W\|^I" | tail -60
+cp /tmp/e2e/rows.jsonl /tmp/e2e/e2e.csv /tmp/e2e/summary.json $OUT/ 2>/dev/null  # at most 8 files come back: summary.md and the SVG come from rows.jsonl with --summarize-only
+gzip -f $OUT/e2e.log $OUT/*_tests.log 2>/dev/null
+ls $OUT
