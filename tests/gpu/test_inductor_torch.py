@@ -10,8 +10,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import traceback
 import warnings
 
 import torch
@@ -238,30 +236,6 @@ print('TRITON_CHOICES', seen, gi.installed().settings)
     assert "TRITON_CHOICES [4]" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
 
 
-TESTS = [v for k, v in sorted(globals().items()) if k.startswith("test_") and callable(v)]
-
-
-def main():
-    results = []
-    for t in TESTS:
-        t0 = time.time()
-        try:
-            t()
-            status, detail = "pass", ""
-        except Exception as e:
-            status, detail = "FAIL", "".join(traceback.format_exception(e))[-3000:]
-        results.append({"test": t.__name__, "status": status, "seconds": round(time.time() - t0, 1), "detail": detail})
-        print(f"{status:4} {t.__name__} ({results[-1]['seconds']} s)", flush=True)
-        if detail:
-            print(detail, flush=True)
-    if "--json" in sys.argv:
-        with open(sys.argv[sys.argv.index("--json") + 1], "w") as f:
-            json.dump({"device": torch.cuda.get_device_name(), "torch": torch.__version__,
-                       "triton": __import__("triton").__version__, "results": results}, f, indent=1)
-    failed = [r for r in results if r["status"] != "pass"]
-    print(f"{len(results) - len(failed)}/{len(results)} passed")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    from gpu_runner import run_tests
+    sys.exit(run_tests(globals()))
