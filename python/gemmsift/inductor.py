@@ -446,6 +446,8 @@ class _ChoicesFactory:
 
     def __repr__(self):
         return f"gemmsift.inductor._ChoicesFactory({self.uuid!r})"
+
+
 _install_lock = threading.Lock()
 
 
@@ -493,7 +495,7 @@ def _choices_class():
             super().__init__()
             self._gemmsift = hook
 
-        def uuid(self):  # torch uses it in cache keys
+        def uuid(self):  # for the cache keys of torch versions that key on the choices handler
             hook = self._gemmsift or installed()
             return "gemmsift:" + (hook.settings.uuid() if hook else "off")
 
