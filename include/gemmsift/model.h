@@ -45,6 +45,9 @@ struct ModelOptions {
   std::string expect_device;  // driver name of the running device; empty: don't check
   std::string expect_triton;  // running Triton version; empty: don't check
   DType dtype = DType::bf16;  // for the "auto" spec: which shipped model to pick
+  // For the "auto" spec when no shipped model matches: true, the analytical model (with a
+  // warning); false, an Error(not_found) naming the device, dtype and folders searched.
+  bool auto_fallback = true;
 };
 
 using ModelFactory = std::function<std::unique_ptr<PerformanceModel>(
@@ -90,7 +93,8 @@ std::vector<std::string> model_search_dirs();
 std::string find_shipped_model(std::string_view device, DType dtype);
 
 // The spec "auto": the shipped model for options.expect_device and options.dtype, or, when none
-// matches, the analytical model of that device with a warning (once per device and dtype).
+// matches, the analytical model of that device with a warning (once per device and dtype), or
+// Error(not_found) when options.auto_fallback is false.
 std::unique_ptr<PerformanceModel> default_model(const ModelOptions& options);
 
 // Reads the metadata of a model file without building the model.

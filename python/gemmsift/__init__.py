@@ -177,18 +177,18 @@ class _Handle:
 class Model(_Handle):
     """A performance model: a spec ("analytical", "analytical:device=H200"), a model file, or
     "auto": the shipped model for expect_device and dtype (else the analytical model, with a
-    warning). A model trained on another device or Triton version is warned about, or refused
-    with mismatch_policy="refuse"."""
+    warning; or NotFoundError with auto_fallback=False). A model trained on another device or
+    Triton version is warned about, or refused with mismatch_policy="refuse"."""
 
     _free = "gs_model_free"
 
     def __init__(self, spec: str = "analytical", mismatch_policy: str = "warn",
                  expect_device: Optional[str] = None, expect_triton: Optional[str] = None,
-                 dtype: str = "bf16"):
+                 dtype: str = "bf16", auto_fallback: bool = True):
         super().__init__()
         _lib.check(self._lib.gs_model_create(
             spec.encode(), _opts(mismatch_policy=mismatch_policy, expect_device=expect_device,
-                                 expect_triton=expect_triton, dtype=dtype),
+                                 expect_triton=expect_triton, dtype=dtype, auto_fallback=auto_fallback),
             ctypes.byref(self._handle)))
 
     def drift(self, measurements) -> dict:

@@ -31,6 +31,7 @@ import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import Config, LookupTable, Model, Problem, Selector, __version__, record as _record_config
+from .triton import _triton_version
 
 __all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space",
            "settings_from_env", "resolve_settings", "ENV"]
@@ -267,11 +268,7 @@ class Hook:
             return sel
         lut = self.lut()
         triton_version = _triton_version()
-        try:
-            model = Model(self.settings.model, expect_device=problem.device or None,
-                          expect_triton=triton_version, dtype=problem.dtype)
-        except Exception as e:
-            raise Unusable("model", f"model '{self.settings.model}' unusable: {e}") from e
+        model = self._model(problem.device, problem.dtype, triton_version)
         try:
             sel = Selector(model, lut=lut, benchmark_space=self.settings.benchmark_space,
                            space="EXHAUSTIVE", triton_version=triton_version)
@@ -281,7 +278,17 @@ class Hook:
             self._selectors.setdefault(key, sel)
             return self._selectors[key]
 
-    def check(self, device: str = "") -> List[str]:
+    def _model(self, device: str, dtype: str, triton_version: Optional[str]) -> Model:
+        """The model, refused (Unusable) when it was trained on another device or Triton version or,
+        for "auto", when no shipped model matches: stock Inductor beats a model that does not fit."""
+        try:
+            return Model(self.settings.model, mismatch_policy="refuse", expect_device=device or None,
+                         expect_triton=triton_version, dtype=dtype, auto_fallback=False)
+        except Exception as e:
+            hint = " (model='analytical' ranks with the analytical model instead)" if self.settings.model == "auto" else ""
+            raise Unusable("model", f"model '{self.settings.model}' unusable: {e}{hint}") from e
+
+    def check(self, device: str = "", dtype: str = "bf16") -> List[str]:
         """Loads the table and the model now; returns the problems found (each also warned once)."""
         problems = []
         try:
@@ -291,11 +298,10 @@ class Hook:
             self.warn_once(e.kind, f"{e}; Inductor keeps its stock configs")
         if self.settings.benchmark_space != "SAME":
             try:
-                Model(self.settings.model, expect_device=device or None).close()
-            except Exception as e:
-                msg = f"model '{self.settings.model}' unusable: {e}"
-                problems.append(msg)
-                self.warn_once("model", f"{msg}; Inductor keeps its stock configs")
+                self._model(device, dtype, _triton_version()).close()
+            except Unusable as e:
+                problems.append(str(e))
+                self.warn_once(e.kind, f"{e}; Inductor keeps its stock configs")
         return problems
 
     # -- the hook ---------------------------------------------------------------------------
@@ -411,14 +417,6 @@ class Hook:
             self.stats["record_failures"] += 1
             self.warn_once("record", f"cannot record into {self.settings.record}: {type(e).__name__}: {e}")
             return False
-
-
-def _triton_version() -> Optional[str]:
-    try:
-        import triton
-        return str(triton.__version__)
-    except Exception:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------

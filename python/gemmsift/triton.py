@@ -48,6 +48,14 @@ def to_config(triton_config: Any) -> Config:
                   int(getattr(triton_config, "num_stages", 3) or 3), int(getattr(triton_config, "num_warps", 4) or 4))
 
 
+def _triton_version() -> Optional[str]:
+    try:
+        import triton
+        return str(triton.__version__)
+    except Exception:
+        return None
+
+
 def _transposed(t: Any) -> bool:
     """A 2-D operand stored column-major (its first dimension is the contiguous one)."""
     stride = t.stride() if callable(getattr(t, "stride", None)) else None
@@ -60,7 +68,9 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
     """An `early_config_prune(configs, named_args, **kwargs)` keeping the model's top k configs.
 
     k: an integer, or "fast" (= 1). model: a gemmsift model spec or file, or a Model; "auto" is the
-    shipped model for the device and dtype. m, n, k_arg: names of the kernel's M, N, K arguments.
+    shipped model for the device and dtype. A model trained on another device or Triton version,
+    or "auto" without a shipped model for the device, is not used: every config is timed (one
+    warning); model="analytical" ranks with the analytical model. m, n, k_arg: names of the kernel's M, N, K arguments.
     a, b: names of the A and B tensor arguments, read for the dtype and the layout (row-major "N" or
     column-major "T") unless dtype ("bf16", "fp16", "fp32") and layout ("NN", "NT", ...) are given.
     device: the device name (default: torch's name of the current device when torch is there).
@@ -99,8 +109,9 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
                 except Exception:  # no torch, or no GPU: the model's own device
                     dev = ""
             problem = Problem(int(args[m]), int(args[n]), int(args[k_arg]), dtype=dt, layout=lay, device=dev or "")
-            if state["model"] is None:
-                state["model"] = Model(model, expect_device=dev or None, dtype=dt)
+            if state["model"] is None:  # refused when it does not fit: then every config is timed
+                state["model"] = Model(model, mismatch_policy="refuse", expect_device=dev or None,
+                                       expect_triton=_triton_version(), dtype=dt, auto_fallback=False)
             ours = [to_config(c) for c in configs]
             predicted = state["model"].estimate(problem, ours)
             order = sorted(range(len(configs)), key=lambda i: predicted[i])

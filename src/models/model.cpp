@@ -206,6 +206,11 @@ std::unique_ptr<PerformanceModel> default_model(const ModelOptions& options) {
   const std::string path = find_shipped_model(options.expect_device, options.dtype);
   if (!path.empty()) return create_model(path, options);
   const std::string device = options.expect_device.empty() ? std::string("H100-SXM") : options.expect_device;
+  if (!options.auto_fallback) {
+    throw Error(ErrorCode::not_found,
+                fmt::format("no shipped model for {} {} (searched {})", device, to_string(options.dtype),
+                            detail::join(model_search_dirs(), ", ")));
+  }
   auto known = find_device(device);
   warn_once(fmt::format("no model|{}|{}", device, to_string(options.dtype)),
             fmt::format("no shipped model for {} {} (searched {}): using the analytical model", device,

@@ -312,7 +312,7 @@ TEST(Staleness, SameDeviceByAnyNameIsNotStale) {
   EXPECT_EQ(model_staleness(meta, "H200", "3.5.1").size(), 2u);
 }
 
-TEST(ShippedModels, FoundByDeviceAndDtypeElseAnalyticalWithAWarning) {
+TEST(ShippedModels, FoundByDeviceAndDtypeElseAnalyticalWithAWarningOrAnError) {
   auto data = synthetic_dataset(6, 17);
   auto o = small_options();
   o.epochs = 2;
@@ -333,6 +333,18 @@ TEST(ShippedModels, FoundByDeviceAndDtypeElseAnalyticalWithAWarning) {
   set_warning_handler([&](std::string_view m) { warnings.emplace_back(m); });
   mo.expect_device = "A100";
   auto fallback = create_model("auto", mo);
+  // Without the fallback (the Inductor hook's way): an error naming what was looked for, no warning.
+  mo.auto_fallback = false;
+  try {
+    create_model("auto", mo);
+    ADD_FAILURE() << "expected not_found";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::not_found);
+    EXPECT_NE(std::string(e.what()).find("no shipped model for A100 bf16"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.string()), std::string::npos) << e.what();
+  }
+  mo.expect_device = "H100-SXM";
+  EXPECT_EQ(create_model("auto", mo)->metadata()["kind"], "mlp");  // found: no change
   set_warning_handler({});
   ::unsetenv("GEMMSIFT_MODEL_DIR");
   EXPECT_EQ(fallback->metadata()["kind"], "analytical");

@@ -355,3 +355,31 @@ def test_record_failure_warns_once_and_never_raises(tmp_path):
     assert not hook.record_winner(t, "mm", lambda: P)
     assert not hook.record_winner(t, "mm", lambda: P)
     assert len(msgs) == 1 and "cannot record" in msgs[0] and hook.stats["record_failures"] == 2
+
+
+# -- models that do not fit: stock Inductor, not a poor ranking -------------------------------------
+
+def test_auto_without_a_shipped_model_for_the_device_keeps_stock(monkeypatch):
+    a100 = gemmsift.Problem(4096, 4096, 4096, dtype="bf16", layout="NT", device="NVIDIA A100-SXM4-80GB")
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model="auto"))
+    out, stock, _ = run(hook, a100)
+    assert out == stock[MM.uid] + stock[ATEN.uid]
+    assert len(msgs) == 1 and "no shipped model for NVIDIA A100-SXM4-80GB bf16" in msgs[0], msgs
+    assert "model='analytical'" in msgs[0]
+    # The shipped H100 model is used on an H100 (and the analytical model when asked for).
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model="auto"))
+    run(hook, P)
+    assert not msgs and hook.stats["filtered"] == 1
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model="analytical"))
+    run(hook, a100)
+    assert not msgs and hook.stats["filtered"] == 1
+
+
+def test_model_trained_with_another_triton_keeps_stock(monkeypatch):
+    monkeypatch.setattr(gi, "_triton_version", lambda: "9.9.9")
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model="auto"))
+    out, stock, _ = run(hook, P)
+    assert out == stock[MM.uid] + stock[ATEN.uid]
+    assert len(msgs) == 1 and "Triton 3.6.0 but Triton 9.9.9 runs" in msgs[0], msgs
+    problems = gi.Hook(gi.Settings(model="auto"), warn=lambda m: None).check(H100)
+    assert len(problems) == 1 and "9.9.9" in problems[0]

@@ -73,7 +73,8 @@ def test_fast_is_one_and_few_configs_pass_through():
         gt.prune(k=0)
 
 
-@pytest.mark.parametrize("case", ["no tile sizes", "unknown dtype", "missing argument", "missing model"])
+@pytest.mark.parametrize("case", ["no tile sizes", "unknown dtype", "missing argument", "missing model",
+                                  "no shipped model for the device"])
 def test_any_problem_warns_once_and_keeps_every_config(case):
     cs = configs()
     a = args()
@@ -84,9 +85,11 @@ def test_any_problem_warns_once_and_keeps_every_config(case):
         a["a_ptr"] = FakeTensor("torch.int8", (4096, 1))
     elif case == "missing argument":
         del a["K"]
-    else:
+    elif case == "missing model":
         model = "/nonexistent/model.safetensors"
-    p = gt.prune(k=2, model=model, device="")
+    else:
+        model = "auto"
+    p = gt.prune(k=2, model=model, device="NVIDIA A100-SXM4-80GB" if model == "auto" else "")
     with warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         assert p(cs, a) == cs
@@ -94,3 +97,5 @@ def test_any_problem_warns_once_and_keeps_every_config(case):
     msgs = [str(x.message) for x in w if "gemmsift.triton.prune" in str(x.message)]
     assert len(msgs) == 1, msgs
     assert "benchmarking every config" in msgs[0]
+    if case == "no shipped model for the device":
+        assert "no shipped model for NVIDIA A100-SXM4-80GB bf16" in msgs[0], msgs[0]
