@@ -49,7 +49,7 @@ def load_problems(path):
         return [(r["layout"], int(r["m"]), int(r["n"]), int(r["k"])) for r in csv.DictReader(f)]
 
 
-def oracle_table(problems, data_files, device, path):
+def oracle_table(problems, data_files, path):
     """A gemmsift lookup table holding each problem's fastest measured config (from the datasets)."""
     best = {}
     for f in data_files:
@@ -348,7 +348,7 @@ def main():
     methods = [m for m in args.methods.split(",") if m]
     if not args.summarize_only:
         lut = os.path.join(args.out, "exhaustive_best_lut.json")
-        oracle_table(problems, [os.path.join(ROOT, f) for f in DATA.values()], "", lut)
+        oracle_table(problems, [os.path.join(ROOT, f) for f in DATA.values()], lut)
         problems_file = os.path.join(args.out, "problems.csv")
         with open(problems_file, "w") as f:
             f.write("layout,m,n,k\n" + "".join(f"{l},{m},{n},{k}\n" for l, m, n, k in problems))

@@ -31,7 +31,7 @@ import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import Config, LookupTable, Model, Problem, Selector, __version__, record as _record_config
-from .triton import _triton_version
+from .triton import _DTYPES, _triton_version, config_from_kwargs, operand_letter
 
 __all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space",
            "settings_from_env", "resolve_settings", "ENV"]
@@ -46,7 +46,6 @@ ENV = {
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
 
-_DTYPES = {"torch.bfloat16": "bf16", "torch.float16": "fp16", "torch.float32": "fp32"}
 _KEY_FIELDS = ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M", "num_stages", "num_warps")
 _DESC = re.compile(r"\b(BLOCK_M|BLOCK_N|BLOCK_K|GROUP_M|num_stages|num_warps)=(\d+)")
 
@@ -142,18 +141,6 @@ def _dtype_name(dtype: Any) -> Optional[str]:
     return _DTYPES.get(str(dtype))
 
 
-def _operand_letter(size: Sequence[int], stride: Sequence[int]) -> str:
-    """N: row-major in its last two dims; T: stored transposed (column-major)."""
-    if len(stride) < 2:
-        return "N"
-    rows, cols = size[-2], size[-1]
-    if stride[-1] == 1 and (cols > 1 or rows == 1 or stride[-2] != 1):
-        return "N"
-    if stride[-2] == 1:
-        return "T"
-    return "N"
-
-
 def problem_of_nodes(nodes: Sequence[Any], op_name: str, hint: Callable[[Any], int], device: str = "",
                      mat1_idx: int = -2, mat2_idx: int = -1) -> Optional[Problem]:
     """The gemmsift Problem of an mm/addmm/bmm's input nodes (objects with get_size, get_stride and
@@ -176,7 +163,7 @@ def problem_of_nodes(nodes: Sequence[Any], op_name: str, hint: Callable[[Any], i
     if k != k2 or min(m, n, k) < 1:
         return None
     batch = sa[0] if len(sa) == 3 else 1
-    layout = _operand_letter(sa, ta) + _operand_letter(sb, tb)
+    layout = operand_letter(ta, sa) + operand_letter(tb, sb)
     return Problem(m, n, k, dtype=dtype, layout=layout, op=op_name, device=device or "", batch=batch)
 
 
@@ -193,9 +180,14 @@ def choice_kwargs(ktc: Any) -> Dict[str, Any]:
 
 
 def config_key(kwargs: Dict[str, Any]) -> Optional[Tuple[int, ...]]:
-    if not all(f in kwargs for f in _KEY_FIELDS if f != "GROUP_M"):
+    """(BLOCK_M, BLOCK_N, BLOCK_K, GROUP_M, num_stages, num_warps) of a choice's kwargs; None when
+    they are not a Triton mm config."""
+    if "num_stages" not in kwargs or "num_warps" not in kwargs:
         return None
-    return tuple(int(kwargs.get(f, 8)) for f in _KEY_FIELDS)
+    try:
+        return _key_of(config_from_kwargs(kwargs, kwargs["num_stages"], kwargs["num_warps"]))
+    except ValueError:
+        return None
 
 
 def _key_of(c: Config) -> Tuple[int, ...]:
@@ -370,7 +362,7 @@ class Hook:
             seen.add(key)
             ktc = by_key.get(key)
             if ktc is None:  # a table config outside the space: built on a choice of the same BLOCK_K
-                base = next((t for t in pool if choice_kwargs(t).get("BLOCK_K") == c.block_k), pool[0])
+                base = next((t for k, t in by_key.items() if k[2] == c.block_k), pool[0])
                 kwargs = dict(zip(_KEY_FIELDS, key))
                 base_kwargs = choice_kwargs(base)
                 if "EVEN_K" in base_kwargs and base_kwargs.get("BLOCK_K") != c.block_k:

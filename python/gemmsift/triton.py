@@ -37,15 +37,33 @@ def _value(kwargs: Dict[str, Any], field: str) -> Optional[int]:
     return None
 
 
-def to_config(triton_config: Any) -> Config:
-    """The gemmsift Config of a triton.Config (raises ValueError when its kwargs lack tile sizes)."""
-    kw = dict(getattr(triton_config, "kwargs", {}) or {})
+def config_from_kwargs(kw: Dict[str, Any], num_stages: int, num_warps: int, what: Any = "config") -> Config:
+    """The gemmsift Config of a kernel's kwargs (BLOCK_M or BLOCK_SIZE_M, ...; GROUP_M optional, 8
+    when missing); raises ValueError naming `what` when tile sizes are missing."""
     sizes = {f: _value(kw, f) for f in _KEYS}
     missing = [_KEYS[f][0] for f in ("block_m", "block_n", "block_k") if sizes[f] is None]
     if missing:
-        raise ValueError(f"config {triton_config} has no {', '.join(missing)} in its kwargs")
+        raise ValueError(f"{what} has no {', '.join(missing)} in its kwargs")
     return Config(sizes["block_m"], sizes["block_n"], sizes["block_k"], sizes["group_m"] or 8,
-                  int(getattr(triton_config, "num_stages", 3) or 3), int(getattr(triton_config, "num_warps", 4) or 4))
+                  int(num_stages), int(num_warps))
+
+
+def to_config(triton_config: Any) -> Config:
+    """The gemmsift Config of a triton.Config (raises ValueError when its kwargs lack tile sizes)."""
+    return config_from_kwargs(dict(getattr(triton_config, "kwargs", {}) or {}),
+                              getattr(triton_config, "num_stages", 3) or 3,
+                              getattr(triton_config, "num_warps", 4) or 4, f"config {triton_config}")
+
+
+def operand_letter(stride: Sequence[int], size: Optional[Sequence[int]] = None) -> str:
+    """N: row-major in its last two dims; T: stored transposed (column-major). With the size, a
+    dimension of 1 (whose stride says nothing) does not make an operand T."""
+    if len(stride) < 2:
+        return "N"
+    rows, cols = (size[-2], size[-1]) if size is not None and len(size) >= 2 else (2, 2)
+    if stride[-1] == 1 and (cols > 1 or rows == 1 or stride[-2] != 1):
+        return "N"
+    return "T" if stride[-2] == 1 else "N"
 
 
 def _triton_version() -> Optional[str]:
@@ -56,10 +74,9 @@ def _triton_version() -> Optional[str]:
         return None
 
 
-def _transposed(t: Any) -> bool:
-    """A 2-D operand stored column-major (its first dimension is the contiguous one)."""
+def _letter(t: Any) -> str:
     stride = t.stride() if callable(getattr(t, "stride", None)) else None
-    return bool(stride) and len(stride) == 2 and stride[0] == 1 and stride[1] != 1
+    return operand_letter(list(stride), getattr(t, "shape", None)) if stride else "N"
 
 
 def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str = "M", n: str = "N",
@@ -100,7 +117,7 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
                     raise ValueError(f"cannot tell the dtype: argument {a!r} has dtype {name or 'none'} "
                                      f"(pass dtype=)")
                 dt = _DTYPES[name]
-            lay = layout or (("T" if _transposed(args.get(a)) else "N") + ("T" if _transposed(args.get(b)) else "N"))
+            lay = layout or (_letter(args.get(a)) + _letter(args.get(b)))
             dev = device
             if dev is None:
                 try:

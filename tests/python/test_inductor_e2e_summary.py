@@ -67,7 +67,7 @@ def test_oracle_table_holds_each_problems_fastest_config(tmp_path):
     with gzip.open(data, "wt") as f:
         f.write(header + "\n".join(lines) + "\n")
     out = tmp_path / "lut.json"
-    have = e2e.oracle_table([P1, P2], [str(data)], "", str(out))
+    have = e2e.oracle_table([P1, P2], [str(data)], str(out))
     assert have == {P1}
     t = json.loads(out.read_text())
     assert len(t["entries"]) == 1

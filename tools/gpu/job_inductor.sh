@@ -9,16 +9,6 @@ export GEMMSIFT_LIBRARY=$PWD/.device-carry/libgemmsift.so
 budget=${1:-300}; shift || true
 nvidia-smi --query-gpu=index,name,clocks.sm,clocks.max.sm,temperature.gpu,driver_version --format=csv,noheader
 python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)"
-if [ "${INTROSPECT:-0}" = 1 ]; then  # the torch 2.11 code the hook relies on
-  python3 - <<'PY' | gzip > $OUT/torch_src.txt.gz
-import inspect, torch._inductor.choices as c, torch._inductor.kernel_template_choice as k, torch._inductor.virtualized as v
-print(inspect.getsource(c.InductorChoices.get_ktc)); print(inspect.getsource(c.InductorChoices.get_template_configs))
-print(inspect.getsource(k)); print(inspect.getsource(v._choices_default) if hasattr(v, "_choices_default") else "no _choices_default")
-import torch._inductor.codecache as cc, torch._inductor.kernel_inputs as ki
-print([l for l in inspect.getsource(cc).splitlines() if "uuid" in l or "choices" in l])
-print(inspect.getsource(ki.MMKernelInputs))
-PY
-fi
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   bash tools/gpu/run_gpu_tests.sh $OUT
 fi
