@@ -33,6 +33,9 @@ def parse_args(argv):
     ap.add_argument("--time-limit", type=float, default=0,
                     help="seconds: start no new problem after this long, then write what was timed "
                          "(a valid partial dataset; rerun to resume)")
+    ap.add_argument("--compile-limit", type=float, default=0,
+                    help="seconds: stop compiling after this long; problems whose variants are not all "
+                         "compiled are left for a rerun (the Triton cache keeps what was compiled)")
     ap.add_argument("--deadline", type=float, default=0, help=argparse.SUPPRESS)  # internal: epoch seconds
     ap.add_argument("--worker", help=argparse.SUPPRESS)  # internal: "gpu_index/gpu_count"
     return ap.parse_args(argv)
@@ -81,9 +84,12 @@ def main(argv=None):
     for p in problems:
         for c in harness.select_configs(p, args.sample, args.seed):
             work.append((p.m, p.n, p.k, p.dtype, p.layout, c))
-    errors, variants, secs = harness.compile_all(work, args.jobs, log)
+    errors, variants, secs = harness.compile_all(work, args.jobs, log,
+                                                 deadline=started + args.compile_limit if args.compile_limit else 0)
     failed = sum(1 for e in errors.values() if e)
-    log(f"compile: {variants} variants for {len(work)} (problem, config) pairs in {secs:.0f} s, {failed} failed")
+    log(f"compile: {len(errors)}/{variants} variants for {len(work)} (problem, config) pairs in {secs:.0f} s, "
+        f"{failed} failed" + ("" if len(errors) == variants else
+                              " (compile limit: problems with uncompiled variants are left for a rerun)"))
     with open(os.path.join(args.out, "parts", "compile_errors.json"), "w") as f:
         json.dump(errors, f)
 
@@ -116,7 +122,7 @@ def main(argv=None):
         },
         "correctness": {"reference": "float64 torch matmul", "tolerance": harness.TOLERANCE,
                         "checked": "once per (config, dtype, layout, EVEN_K) per timing process"},
-        "compile": {"variants": variants, "seconds": round(secs, 1), "failed": failed, "jobs": args.jobs},
+        "compile": {"variants": variants, "compiled": len(errors), "seconds": round(secs, 1), "failed": failed, "jobs": args.jobs},
         "timing_seconds": round(timing_secs, 1),
         "problems_requested": len(problems),
     })

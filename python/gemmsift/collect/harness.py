@@ -60,8 +60,10 @@ def _compile_many(items):
     return out
 
 
-def compile_all(work, jobs, log):
-    """work: list of (m, n, k, dtype, layout, config). Compiles each distinct kernel variant once.
+def compile_all(work, jobs, log, deadline=0):
+    """work: list of (m, n, k, dtype, layout, config). Compiles each distinct kernel variant once,
+    in the order of `work` (problem by problem). After `deadline` (epoch seconds; 0 = none) batches
+    not yet started are cancelled: their variants are missing from the result.
     Returns ({repr(specialization_key): error or None}, variants, seconds)."""
     todo = {}
     for (m, n, k, dtype, layout, c) in work:
@@ -72,13 +74,20 @@ def compile_all(work, jobs, log):
     keys = list(todo)
     t0 = time.time()
     errors = {}
-    chunk = 16
+    chunk = 4  # small batches: a compile limit cancels all but the batches in flight
     batches = [keys[i:i + chunk] for i in range(0, len(keys), chunk)]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         futures = {pool.submit(_compile_many, [todo[k] for k in b]): b for b in batches}
         done = 0
+        cancelled = False
         for fut in cf.as_completed(futures):
+            if deadline and not cancelled and time.time() > deadline:
+                n = sum(1 for f in futures if f.cancel())
+                cancelled = True
+                log(f"compile limit reached: {n} batches of {chunk} variants cancelled")
+            if fut.cancelled():
+                continue
             b = futures[fut]
             for key, err in zip(b, fut.result()):
                 errors[repr(key)] = err
@@ -154,11 +163,16 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log):
     log(f"[gpu{gpu_index}] {device_name}: {len(todo)} problems to time ({len(problems) - len(todo)} done)")
     model = Model("analytical")
     t0 = time.time()
+    skipped = 0
     for i, p in enumerate(todo):
         if args.deadline and time.time() > args.deadline:
             log(f"[gpu{gpu_index}] time limit reached: {len(todo) - i} problems left for a rerun")
             break
         configs = select_configs(p, args.sample, args.seed)
+        if any(repr(kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, c)) not in compile_errors
+               for c in configs):
+            skipped += 1  # not compiled within --compile-limit: left for a rerun
+            continue
         # Best-predicted first, so the best-so-far that abandoning relies on comes early.
         pred = model.estimate(p, configs)
         configs = [c for _, c in sorted(zip(pred, configs), key=lambda t: t[0])]
@@ -172,7 +186,9 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log):
                     f"w{best_row['num_warps']} {best_row['time_us_min']} us" if best_row else "none")
         log(f"[gpu{gpu_index}] {i + 1}/{len(todo)} {p.dtype} {p.layout} {p.m}x{p.n}x{p.k}: {len(rows)} configs in "
             f"{secs:.1f} s, best {best_txt} {counts}")
-    log(f"[gpu{gpu_index}] finished {len(todo)} problems in {time.time() - t0:.0f} s")
+    if skipped:
+        log(f"[gpu{gpu_index}] {skipped} problems not compiled within the compile limit: left for a rerun")
+    log(f"[gpu{gpu_index}] finished in {time.time() - t0:.0f} s")
 
 
 def environment():
