@@ -41,6 +41,11 @@ MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)
     bad("target or base normalisation is not finite and positive");
   }
   base_ = analytical_model_for(parts_.device);
+  for (const auto& l : parts_.layers) {
+    dense_.push_back(DenseLayer::from_row_major(l.weight.data(), l.bias.data(),
+                                                static_cast<std::size_t>(l.weight.rows()),
+                                                static_cast<std::size_t>(l.weight.cols())));
+  }
 }
 
 std::size_t MlpModel::macs_per_config() const {
@@ -58,7 +63,8 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
   // Blocks of rows keep every buffer small and in cache (large temporaries cost page faults).
   constexpr std::size_t kBlock = 128;
   const bool residual = parts_.target == "log_residual";
-  FeatureMatrix x, h, z;
+  FeatureMatrix x;
+  std::vector<float> h, z;
   for (std::size_t start = 0; start < configs.size(); start += kBlock) {
     const std::size_t count = std::min(kBlock, configs.size() - start);
     const auto rows = static_cast<Eigen::Index>(count);
@@ -71,20 +77,20 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
         x(i, d) = (static_cast<float>(std::log(std::isfinite(b) ? b : 1.0)) - parts_.base_mean) / parts_.base_std;
       }
     }
-    const FeatureMatrix* cur = &x;
-    for (std::size_t li = 0; li < parts_.layers.size(); ++li) {
-      const auto& l = parts_.layers[li];
-      FeatureMatrix& dst = (li % 2 == 0) ? h : z;
-      dst.resize(rows, l.weight.rows());
-      dst.noalias() = *cur * l.weight.transpose();
-      dst.rowwise() += l.bias;
-      if (li + 1 < parts_.layers.size()) dst = dst.cwiseMax(0.0f);
-      cur = &dst;
+    const float* cur = x.data();
+    std::size_t stride = static_cast<std::size_t>(in);
+    for (std::size_t li = 0; li < dense_.size(); ++li) {
+      const DenseLayer& l = dense_[li];
+      std::vector<float>& dst = (li % 2 == 0) ? h : z;
+      dst.resize(count * l.out_stride);
+      dense_forward(l, cur, count, stride, li + 1 < dense_.size(), dst.data());
+      cur = dst.data();
+      stride = l.out_stride;
     }
     for (Eigen::Index i = 0; i < rows; ++i) {
       const std::size_t u = start + static_cast<std::size_t>(i);
       if (!std::isfinite(base[u])) continue;  // cannot launch
-      double logt = static_cast<double>((*cur)(i, 0)) * parts_.target_std + parts_.target_mean;
+      double logt = static_cast<double>(cur[static_cast<std::size_t>(i) * stride]) * parts_.target_std + parts_.target_mean;
       if (residual) logt += std::log(base[u]);
       out[u] = std::exp(logt);
     }

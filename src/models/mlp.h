@@ -17,6 +17,7 @@
 #include "gemmsift/features.h"
 #include "gemmsift/model.h"
 #include "models/analytical.h"
+#include "models/dense.h"
 
 namespace gemmsift {
 
@@ -54,7 +55,8 @@ class MlpModel final : public PerformanceModel {
  private:
   MlpParts parts_;
   std::string source_;
-  std::unique_ptr<AnalyticalModel> base_;  // the device's analytical model: mask and base input
+  std::unique_ptr<AnalyticalModel> base_;
+  std::vector<DenseLayer> dense_;          // the layers, laid out for the inference kernels  // the device's analytical model: mask and base input
 };
 
 ModelKindInfo mlp_model_kind();
