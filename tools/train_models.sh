@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Trains the shipped models and the proposal baselines from the committed datasets, then
 # evaluates them on the held-out test sets (tables and tradeoff graphs under docs/results/).
-# Deterministic for the seed on one build. Needs build/ (scripts/build.sh). About 6 minutes on 2 cores.
+# Deterministic for the seed on one build. Needs build/ (scripts/build.sh). About 15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 G=build/gemmsift
 D=data
-H100_TRAIN="--data $D/h100-80gb-hbm3_bf16_NT_train_llm.csv.gz"
+H100_TRAIN="--data $D/h100-80gb-hbm3_bf16_NT_train_llm.csv.gz --data $D/h100-80gb-hbm3_bf16_NN_train_llm.csv.gz"
 H200_TRAIN="--data $D/h200_bf16_NT_train_llm.csv.gz --data $D/h200_bf16_NN_train_llm.csv.gz"
 mkdir -p models/baselines docs/results
 $G train -q $H100_TRAIN --name gemmsift-h100-bf16 -o models/h100-80gb-hbm3_bf16.safetensors
@@ -25,4 +25,5 @@ evaluate() {  # test set, analytical spec, device slug
 evaluate $D/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h100-80gb-hbm3_bf16_NN_test_llm.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h200_bf16_NN_test_llm.csv.gz analytical:device=H200 h200
+evaluate $D/h200_bf16_NT_test_random.csv.gz analytical:device=H200 h200
 ls docs/results

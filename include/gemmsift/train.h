@@ -42,6 +42,7 @@ struct TrainOptions {
   double mse_weight = 0.1;
   double val_fraction = 0.15;           // share of problems held out for validation
   std::uint64_t seed = 0;
+  int members = 1;                      // networks averaged (an ensemble), each from its own initialisation
 
   // "proposal": the fast_autotune proposal's MLP (12 features, 6 x 256, BatchNorm, ReLU, MSE on
   // log runtime); "gemmsift": gemmsift's default model. Throws Error(not_found) for others.
@@ -51,6 +52,7 @@ struct TrainOptions {
 
 struct EpochStats {
   int epoch = 0;
+  int member = 0;                 // which network of an ensemble
   double train_loss = 0;
   double val_q1 = 0, val_q5 = 0;  // quality@1/@5 on the validation problems' measured configs
   double val_spearman = 0;        // mean per-problem rank correlation on validation problems
@@ -60,7 +62,8 @@ struct EpochStats {
 struct TrainResult {
   std::unique_ptr<PerformanceModel> model;
   std::vector<EpochStats> history;
-  int best_epoch = 0;
+  int best_epoch = 0;              // member 0's
+  std::vector<int> best_epochs;    // each member's, chosen by its own validation quality
   std::size_t train_problems = 0, val_problems = 0, train_rows = 0;
 };
 

@@ -19,7 +19,7 @@ void add_train_commands(CLI::App& app) {
     struct Args {
       std::vector<std::string> data;
       std::string preset = "gemmsift", out, schema, hidden, target, loss, name;
-      int epochs = 0, batch_rows = 0, batch_problems = 0;
+      int epochs = 0, batch_rows = 0, batch_problems = 0, members = 0;
       double lr = 0, val_fraction = -1, weight_decay = -1;
       std::uint64_t seed = 0;
       bool batchnorm = false, no_batchnorm = false, no_base = false, quiet = false;
@@ -43,6 +43,7 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--batch-problems", a->batch_problems, "problems per step (rank, listnet)");
     cmd->add_option("--val-fraction", a->val_fraction, "share of problems held out for validation");
     cmd->add_option("--seed", a->seed, "seed of the split, the initialisation and the batches")->capture_default_str();
+    cmd->add_option("--members", a->members, "networks averaged (an ensemble), each from its own initialisation");
     cmd->add_option("--name", a->name, "model name recorded in the file");
     cmd->add_flag("-q,--quiet", a->quiet, "no progress lines");
     cmd->callback([a] {
@@ -64,6 +65,7 @@ void add_train_commands(CLI::App& app) {
       if (a->batch_problems) o.batch_problems = a->batch_problems;
       if (a->val_fraction >= 0) o.val_fraction = a->val_fraction;
       o.seed = a->seed;
+      if (a->members) o.members = a->members;
       if (!a->name.empty()) o.name = a->name;
       std::vector<Dataset> data;
       for (const auto& f : a->data) data.push_back(load_dataset(f));
@@ -73,13 +75,15 @@ void add_train_commands(CLI::App& app) {
       }
       auto r = train_model(data, o, [&](const EpochStats& s) {
         if (a->quiet) return;
+        if (o.members > 1) fmt::print(stderr, "member {}/{}  ", s.member + 1, o.members);
         fmt::print(stderr, "epoch {:>3}/{}  loss {:.4f}  val quality@1 {:.3f} @5 {:.3f} spearman {:.3f}  {:.0f} s\n",
                    s.epoch, o.epochs, s.train_loss, s.val_q1, s.val_q5, s.val_spearman, s.seconds);
       });
       r.model->save(a->out);
       const auto meta = r.model->metadata();
       fmt::print("wrote {}: {} training problems ({} rows), {} validation problems, best epoch {}", a->out,
-                 r.train_problems, r.train_rows, r.val_problems, r.best_epoch);
+                 r.train_problems, r.train_rows, r.val_problems, fmt::join(r.best_epochs, "/"));
+      if (o.members > 1) fmt::print(" ({} networks)", o.members);
       if (meta.contains("validation")) {
         fmt::print(", validation quality@1 {:.3f} @5 {:.3f}", meta["validation"]["quality_at_1"].get<double>(),
                    meta["validation"]["quality_at_5"].get<double>());

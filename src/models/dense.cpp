@@ -2,6 +2,8 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -75,8 +77,31 @@ __attribute__((target("avx2,fma"))) void avx2_rows(const DenseLayer& l, const fl
   }
 }
 
+// One output (a network's last layer): a dot product per row, over the inputs.
+__attribute__((target("avx2,fma"))) void avx2_dot(const DenseLayer& l, const float* x, std::size_t rows,
+                                                  std::size_t x_stride, bool relu, float* y) {
+  const std::size_t in = l.in, os = l.out_stride, vec = in / 8 * 8;
+  // The weight column gathered once (wt holds it with stride out_stride).
+  alignas(32) float w[4096];
+  for (std::size_t k = 0; k < in; ++k) w[k] = l.wt[k * os];
+  for (std::size_t i = 0; i < rows; ++i) {
+    const float* xi = x + i * x_stride;
+    __m256 acc = _mm256_setzero_ps();
+    for (std::size_t k = 0; k < vec; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(xi + k), _mm256_load_ps(w + k), acc);
+    const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+    float sum = _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1))) + l.bias[0];
+    for (std::size_t k = vec; k < in; ++k) sum += xi[k] * w[k];
+    y[i * os] = relu ? std::max(sum, 0.0f) : sum;
+  }
+}
+
 __attribute__((target("avx2,fma"))) void forward_avx2(const DenseLayer& l, const float* x, std::size_t rows,
                                                       std::size_t x_stride, bool relu, float* y) {
+  if (l.out == 1 && l.in <= 4096) {
+    avx2_dot(l, x, rows, x_stride, relu, y);
+    return;
+  }
   constexpr std::size_t kRows = 6;
   std::size_t i = 0;
   for (; i + kRows <= rows; i += kRows) avx2_rows<kRows>(l, x + i * x_stride, x_stride, relu, y + i * l.out_stride);

@@ -27,9 +27,9 @@ enum class DenseIsa { automatic, portable, avx2 };
 // Whether this processor runs the AVX2+FMA kernel (and the build has it).
 bool dense_avx2_available();
 
-// x: rows x layer.in, row stride x_stride; y: rows x layer.out_stride (columns from layer.out on
-// are written too, as zero before ReLU's clamp; callers ignore them). Throws nothing; avx2 on a
-// processor without it falls back to portable.
+// x: rows x layer.in, row stride x_stride; y: rows x layer.out_stride (the columns from layer.out
+// on are scratch: callers ignore them). Throws nothing; avx2 on a processor without it falls back
+// to portable.
 void dense_forward(const DenseLayer& layer, const float* x, std::size_t rows, std::size_t x_stride,
                    bool relu, float* y, DenseIsa isa = DenseIsa::automatic);
 

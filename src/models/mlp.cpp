@@ -12,6 +12,14 @@
 
 namespace gemmsift {
 
+namespace {
+// Tensor names: "layers.I.weight" for a single network (the format before ensembles), else
+// "members.M.layers.I.weight".
+std::string member_prefix(std::size_t member, std::size_t members) {
+  return members == 1 ? std::string() : fmt::format("members.{}.", member);
+}
+}  // namespace
+
 MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)), source_(std::move(source)) {
   auto bad = [&](const std::string& what) {
     throw Error(ErrorCode::invalid_argument,
@@ -22,35 +30,45 @@ MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)
     bad(fmt::format("target '{}': expected log_us or log_residual", parts_.target));
   }
   if (parts_.target == "log_residual" && !parts_.base_input) bad("target log_residual needs the base input");
-  if (parts_.layers.empty()) bad("no layers");
-  Eigen::Index in = static_cast<Eigen::Index>(parts_.schema.size()) + (parts_.base_input ? 1 : 0);
-  for (std::size_t i = 0; i < parts_.layers.size(); ++i) {
-    const auto& l = parts_.layers[i];
-    if (l.weight.cols() != in) {
-      bad(fmt::format("layer {} takes {} inputs, the layer before gives {}", i, l.weight.cols(), in));
+  if (parts_.members.empty()) bad("no networks");
+  const Eigen::Index inputs = static_cast<Eigen::Index>(parts_.schema.size()) + (parts_.base_input ? 1 : 0);
+  for (std::size_t m = 0; m < parts_.members.size(); ++m) {
+    const auto& layers = parts_.members[m];
+    const std::string who = parts_.members.size() > 1 ? fmt::format("member {} ", m) : std::string();
+    if (layers.empty()) bad(who + "has no layers");
+    Eigen::Index in = inputs;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const auto& l = layers[i];
+      if (l.weight.cols() != in) {
+        bad(fmt::format("{}layer {} takes {} inputs, the layer before gives {}", who, i, l.weight.cols(), in));
+      }
+      if (l.bias.size() != l.weight.rows()) {
+        bad(fmt::format("{}layer {} has {} outputs but {} biases", who, i, l.weight.rows(), l.bias.size()));
+      }
+      if (!l.weight.allFinite() || !l.bias.allFinite()) bad(fmt::format("{}layer {} holds a NaN or infinity", who, i));
+      in = l.weight.rows();
     }
-    if (l.bias.size() != l.weight.rows()) {
-      bad(fmt::format("layer {} has {} outputs but {} biases", i, l.weight.rows(), l.bias.size()));
-    }
-    if (!l.weight.allFinite() || !l.bias.allFinite()) bad(fmt::format("layer {} holds a NaN or infinity", i));
-    in = l.weight.rows();
+    if (in != 1) bad(fmt::format("{}the last layer has {} outputs, expected 1", who, in));
   }
-  if (in != 1) bad(fmt::format("the last layer has {} outputs, expected 1", in));
   if (!(parts_.target_std > 0) || !(parts_.base_std > 0) || !std::isfinite(parts_.target_mean) ||
       !std::isfinite(parts_.base_mean)) {
     bad("target or base normalisation is not finite and positive");
   }
   base_ = analytical_model_for(parts_.device);
-  for (const auto& l : parts_.layers) {
-    dense_.push_back(DenseLayer::from_row_major(l.weight.data(), l.bias.data(),
-                                                static_cast<std::size_t>(l.weight.rows()),
-                                                static_cast<std::size_t>(l.weight.cols())));
+  for (const auto& layers : parts_.members) {
+    auto& dl = dense_.emplace_back();
+    for (const auto& l : layers) {
+      dl.push_back(DenseLayer::from_row_major(l.weight.data(), l.bias.data(), static_cast<std::size_t>(l.weight.rows()),
+                                              static_cast<std::size_t>(l.weight.cols())));
+    }
   }
 }
 
 std::size_t MlpModel::macs_per_config() const {
   std::size_t macs = 0;
-  for (const auto& l : parts_.layers) macs += static_cast<std::size_t>(l.weight.size());
+  for (const auto& layers : parts_.members) {
+    for (const auto& l : layers) macs += static_cast<std::size_t>(l.weight.size());
+  }
   return macs;
 }
 
@@ -64,7 +82,7 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
   constexpr std::size_t kBlock = 128;
   const bool residual = parts_.target == "log_residual";
   FeatureMatrix x;
-  std::vector<float> h, z;
+  std::vector<float> h, z, sum;
   for (std::size_t start = 0; start < configs.size(); start += kBlock) {
     const std::size_t count = std::min(kBlock, configs.size() - start);
     const auto rows = static_cast<Eigen::Index>(count);
@@ -77,20 +95,25 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
         x(i, d) = (static_cast<float>(std::log(std::isfinite(b) ? b : 1.0)) - parts_.base_mean) / parts_.base_std;
       }
     }
-    const float* cur = x.data();
-    std::size_t stride = static_cast<std::size_t>(in);
-    for (std::size_t li = 0; li < dense_.size(); ++li) {
-      const DenseLayer& l = dense_[li];
-      std::vector<float>& dst = (li % 2 == 0) ? h : z;
-      dst.resize(count * l.out_stride);
-      dense_forward(l, cur, count, stride, li + 1 < dense_.size(), dst.data());
-      cur = dst.data();
-      stride = l.out_stride;
+    sum.assign(count, 0.0f);
+    for (const auto& layers : dense_) {
+      const float* cur = x.data();
+      std::size_t stride = static_cast<std::size_t>(in);
+      for (std::size_t li = 0; li < layers.size(); ++li) {
+        const DenseLayer& l = layers[li];
+        std::vector<float>& dst = (li % 2 == 0) ? h : z;
+        dst.resize(count * l.out_stride);
+        dense_forward(l, cur, count, stride, li + 1 < layers.size(), dst.data());
+        cur = dst.data();
+        stride = l.out_stride;
+      }
+      for (std::size_t i = 0; i < count; ++i) sum[i] += cur[i * stride];
     }
-    for (Eigen::Index i = 0; i < rows; ++i) {
-      const std::size_t u = start + static_cast<std::size_t>(i);
+    const double members = static_cast<double>(dense_.size());
+    for (std::size_t i = 0; i < count; ++i) {
+      const std::size_t u = start + i;
       if (!std::isfinite(base[u])) continue;  // cannot launch
-      double logt = static_cast<double>(cur[static_cast<std::size_t>(i) * stride]) * parts_.target_std + parts_.target_mean;
+      double logt = static_cast<double>(sum[i]) / members * parts_.target_std + parts_.target_mean;
       if (residual) logt += std::log(base[u]);
       out[u] = std::exp(logt);
     }
@@ -112,8 +135,9 @@ nlohmann::json MlpModel::metadata() const {
   m["base"] = {{"model", "analytical"}, {"mean", parts_.base_mean}, {"std", parts_.base_std}};
   m["target"] = {{"name", parts_.target}, {"mean", parts_.target_mean}, {"std", parts_.target_std}};
   nlohmann::json sizes = nlohmann::json::array();
-  for (const auto& l : parts_.layers) sizes.push_back(l.weight.rows());
+  for (const auto& l : parts_.members.front()) sizes.push_back(l.weight.rows());
   m["layers"] = sizes;
+  if (parts_.members.size() > 1) m["members"] = parts_.members.size();
   m["macs_per_config"] = macs_per_config();
   return m;
 }
@@ -121,12 +145,16 @@ nlohmann::json MlpModel::metadata() const {
 void MlpModel::save(const std::string& path) const {
   SafetensorsFile f;
   f.metadata = model_file_metadata(metadata());
-  for (std::size_t i = 0; i < parts_.layers.size(); ++i) {
-    const auto& l = parts_.layers[i];
-    std::vector<float> w(l.weight.data(), l.weight.data() + l.weight.size());
-    std::vector<float> b(l.bias.data(), l.bias.data() + l.bias.size());
-    f.tensors[fmt::format("layers.{}.weight", i)] = Tensor::from_floats(w, {l.weight.rows(), l.weight.cols()});
-    f.tensors[fmt::format("layers.{}.bias", i)] = Tensor::from_floats(b, {l.bias.size()});
+  for (std::size_t m = 0; m < parts_.members.size(); ++m) {
+    const auto& layers = parts_.members[m];
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const auto& l = layers[i];
+      const std::string prefix = member_prefix(m, parts_.members.size());
+      std::vector<float> w(l.weight.data(), l.weight.data() + l.weight.size());
+      std::vector<float> b(l.bias.data(), l.bias.data() + l.bias.size());
+      f.tensors[fmt::format("{}layers.{}.weight", prefix, i)] = Tensor::from_floats(w, {l.weight.rows(), l.weight.cols()});
+      f.tensors[fmt::format("{}layers.{}.bias", prefix, i)] = Tensor::from_floats(b, {l.bias.size()});
+    }
   }
   write_safetensors(path, f);
 }
@@ -169,37 +197,50 @@ std::unique_ptr<PerformanceModel> load_mlp(const std::string& path, const nlohma
   if (!sizes.is_array() || sizes.empty()) {
     throw Error(ErrorCode::parse, fmt::format("{}.layers must be a non-empty array", where));
   }
-  SafetensorsFile f = read_safetensors(path);
-  for (std::size_t i = 0; i < sizes.size(); ++i) {
-    auto get = [&](const std::string& name) -> const Tensor& {
-      auto it = f.tensors.find(name);
-      if (it == f.tensors.end()) {
-        throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is missing", path, name));
-      }
-      if (it->second.dtype != "F32") {
-        throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is {}, expected F32", path, name, it->second.dtype));
-      }
-      return it->second;
-    };
-    const Tensor& w = get(fmt::format("layers.{}.weight", i));
-    const Tensor& b = get(fmt::format("layers.{}.bias", i));
-    if (w.shape.size() != 2 || b.shape.size() != 1 || b.shape[0] != w.shape[0]) {
-      throw Error(ErrorCode::parse, fmt::format("{}: layers.{} has weight shape [{}] and bias shape [{}]", path, i,
-                                                fmt::join(w.shape, ", "), fmt::join(b.shape, ", ")));
+  std::size_t members = 1;
+  if (meta.contains("members")) {
+    const auto& jm = meta["members"];
+    if (!jm.is_number_unsigned() || jm.get<std::size_t>() < 1 || jm.get<std::size_t>() > 64) {
+      throw Error(ErrorCode::parse, fmt::format("{}.members must be a whole number from 1 to 64", where));
     }
-    MlpLayer l;
-    auto wv = w.to_floats();
-    auto bv = b.to_floats();
-    l.weight = Eigen::Map<FeatureMatrix>(wv.data(), w.shape[0], w.shape[1]);
-    l.bias = Eigen::Map<Eigen::RowVectorXf>(bv.data(), b.shape[0]);
-    p.layers.push_back(std::move(l));
+    members = jm.get<std::size_t>();
   }
-  if (f.tensors.size() != 2 * sizes.size()) {
-    throw Error(ErrorCode::parse, fmt::format("{}: {} tensors, expected {} (a weight and a bias per layer)", path,
-                                              f.tensors.size(), 2 * sizes.size()));
+  SafetensorsFile f = read_safetensors(path);
+  for (std::size_t m = 0; m < members; ++m) {
+    const std::string prefix = member_prefix(m, members);
+    auto& layers = p.members.emplace_back();
+    for (std::size_t i = 0; i < sizes.size(); ++i) {
+      auto get = [&](const std::string& name) -> const Tensor& {
+        auto it = f.tensors.find(name);
+        if (it == f.tensors.end()) {
+          throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is missing", path, name));
+        }
+        if (it->second.dtype != "F32") {
+          throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is {}, expected F32", path, name, it->second.dtype));
+        }
+        return it->second;
+      };
+      const Tensor& w = get(fmt::format("{}layers.{}.weight", prefix, i));
+      const Tensor& b = get(fmt::format("{}layers.{}.bias", prefix, i));
+      if (w.shape.size() != 2 || b.shape.size() != 1 || b.shape[0] != w.shape[0]) {
+        throw Error(ErrorCode::parse, fmt::format("{}: {}layers.{} has weight shape [{}] and bias shape [{}]", path, prefix,
+                                                  i, fmt::join(w.shape, ", "), fmt::join(b.shape, ", ")));
+      }
+      MlpLayer l;
+      auto wv = w.to_floats();
+      auto bv = b.to_floats();
+      l.weight = Eigen::Map<FeatureMatrix>(wv.data(), w.shape[0], w.shape[1]);
+      l.bias = Eigen::Map<Eigen::RowVectorXf>(bv.data(), b.shape[0]);
+      layers.push_back(std::move(l));
+    }
+  }
+  if (f.tensors.size() != 2 * sizes.size() * members) {
+    throw Error(ErrorCode::parse, fmt::format("{}: {} tensors, expected {} (a weight and a bias per layer{})", path,
+                                              f.tensors.size(), 2 * sizes.size() * members,
+                                              members > 1 ? fmt::format(", {} networks", members) : std::string()));
   }
   p.info = meta;
-  for (const char* k : {"schema", "base", "base_input", "target", "layers", "macs_per_config"}) p.info.erase(k);
+  for (const char* k : {"schema", "base", "base_input", "target", "layers", "members", "macs_per_config"}) p.info.erase(k);
   check_model_environment(meta, path, options);
   try {
     return std::make_unique<MlpModel>(std::move(p), path);

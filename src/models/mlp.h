@@ -1,6 +1,6 @@
 // gemmsift: learned multilayer-perceptron models (kind "mlp"), trained by `gemmsift train`.
 //
-// Inference is a few dense layers with ReLU (BatchNorm is folded into the layers when training
+// Inference is a few dense layers with ReLU (one or more such networks, averaged) (BatchNorm is folded into the layers when training
 // ends). Inputs are a feature schema's standardised features, optionally followed by the
 // standardised log of a base model's estimate. The output is a standardised target: the log
 // runtime ("log_us"), or the log of measured over base runtime ("log_residual"). Configs the
@@ -33,7 +33,10 @@ struct MlpParts {
   float base_mean = 0, base_std = 1;  // its standardisation
   std::string target = "log_us";      // or "log_residual"
   float target_mean = 0, target_std = 1;
-  std::vector<MlpLayer> layers;       // ReLU between layers, none after the last (1 output)
+  // One or more networks over the same inputs (an ensemble: trained from different initialisations
+  // on the same split), each with ReLU between layers and none after the last (1 output). The
+  // prediction is the mean of their outputs, i.e. the geometric mean of their runtime estimates.
+  std::vector<std::vector<MlpLayer>> members;
   nlohmann::json info = nlohmann::json::object();  // versions, training, validation metrics, ...
 };
 
@@ -56,7 +59,7 @@ class MlpModel final : public PerformanceModel {
   MlpParts parts_;
   std::string source_;
   std::unique_ptr<AnalyticalModel> base_;
-  std::vector<DenseLayer> dense_;          // the layers, laid out for the inference kernels  // the device's analytical model: mask and base input
+  std::vector<std::vector<DenseLayer>> dense_;  // each member's layers, laid out for the kernels  // the device's analytical model: mask and base input
 };
 
 ModelKindInfo mlp_model_kind();

@@ -27,6 +27,7 @@ TrainOptions TrainOptions::preset(std::string_view name) {
   TrainOptions o;
   if (name == "gemmsift") {
     o.name = "gemmsift";
+    o.members = 4;  // chosen on validation problems: docs/results.md
     return o;
   }
   if (name == "proposal") {
@@ -51,7 +52,7 @@ nlohmann::json TrainOptions::to_json() const {
           {"lr", lr}, {"weight_decay", weight_decay}, {"batch_rows", batch_rows},
           {"batch_problems", batch_problems}, {"near_best_weight", near_best_weight},
           {"near_best_scale", near_best_scale}, {"listnet_temperature", listnet_temperature},
-          {"mse_weight", mse_weight}, {"val_fraction", val_fraction}, {"seed", seed}};
+          {"mse_weight", mse_weight}, {"val_fraction", val_fraction}, {"seed", seed}, {"members", members}};
 }
 
 std::string sha256_file(const std::string& path) {
@@ -181,6 +182,7 @@ void check_options(const TrainOptions& o) {
   if (o.batch_rows < 2 || o.batch_problems < 1) bad("batch sizes must be at least 2 rows and 1 problem");
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) bad("val_fraction must be in [0, 1)");
   if (!(o.listnet_temperature > 0) || !(o.near_best_scale > 0)) bad("temperatures and scales must be positive");
+  if (o.members < 1 || o.members > 64) bad(fmt::format("members {} is out of range 1..64", o.members));
 }
 
 // Loss and its gradient with respect to each output, for the rows of a batch (grouped by problem
@@ -378,7 +380,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     prep.rel[i] = static_cast<float>(rel[i]);
   }
 
-  auto make_parts = [&](const Net<float>& net) {
+  auto make_parts = [&](const std::vector<const Net<float>*>& nets) {
     MlpParts parts;
     parts.schema = schema;
     parts.device = device;
@@ -388,107 +390,128 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     parts.target = opt.target;
     parts.target_mean = static_cast<float>(tmean);
     parts.target_std = static_cast<float>(tstd);
-    for (auto& [w, b] : net.folded()) parts.layers.push_back({std::move(w), std::move(b)});
+    for (const Net<float>* net : nets) {
+      auto& layers = parts.members.emplace_back();
+      for (auto& [w, b] : net->folded()) layers.push_back({std::move(w), std::move(b)});
+    }
     return parts;
   };
 
-  Net<float> net(static_cast<int>(in), opt.hidden, opt.batchnorm, opt.seed ^ 0x9e3779b97f4a7c15ULL);
-  train::Adam<float> adam(net, opt.lr, opt.weight_decay);
   TrainResult result;
   result.train_problems = trn.size();
   result.val_problems = val.size();
   result.train_rows = total_rows;
-  Net<float> best_net = net;
-  double best_score = -1;
   const double pi = std::acos(-1.0);
-  std::vector<std::size_t> row_order(total_rows), prob_order(prep.ranges.size());
-  std::iota(row_order.begin(), row_order.end(), 0);
-  std::iota(prob_order.begin(), prob_order.end(), 0);
-  for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
-    adam.lr = opt.lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(pi * (epoch - 1) / opt.epochs)));
-    // Batches: rows for mse, whole problems for the per-problem losses.
-    std::vector<std::vector<std::size_t>> batches;
-    std::vector<std::vector<std::pair<std::size_t, std::size_t>>> batch_groups;
-    if (opt.loss == "mse") {
-      std::shuffle(row_order.begin(), row_order.end(), rng);
-      for (std::size_t i = 0; i < total_rows; i += static_cast<std::size_t>(opt.batch_rows)) {
-        const std::size_t e = std::min(total_rows, i + static_cast<std::size_t>(opt.batch_rows));
-        if (e - i < 2) continue;  // BatchNorm needs two rows
-        batches.emplace_back(row_order.begin() + static_cast<std::ptrdiff_t>(i),
-                             row_order.begin() + static_cast<std::ptrdiff_t>(e));
-        batch_groups.push_back({{0, e - i}});
-      }
-    } else {
-      std::shuffle(prob_order.begin(), prob_order.end(), rng);
-      for (std::size_t i = 0; i < prob_order.size(); i += static_cast<std::size_t>(opt.batch_problems)) {
-        std::vector<std::size_t> rows;
-        std::vector<std::pair<std::size_t, std::size_t>> groups;
-        for (std::size_t j = i; j < std::min(prob_order.size(), i + static_cast<std::size_t>(opt.batch_problems)); ++j) {
-          const auto [b, e] = prep.ranges[prob_order[j]];
-          groups.emplace_back(rows.size(), rows.size() + (e - b));
-          for (std::size_t r = b; r < e; ++r) rows.push_back(r);
+  // One network per member: the same split and inputs, its own initialisation and batch order
+  // (member 0's are those of a single-network run with this seed).
+  auto train_member = [&](std::size_t member, std::mt19937_64& mrng, int& best_epoch) {
+    Net<float> net(static_cast<int>(in), opt.hidden, opt.batchnorm,
+                   (opt.seed ^ 0x9e3779b97f4a7c15ULL) + 0x632be59bd9b4e019ULL * member);
+    train::Adam<float> adam(net, opt.lr, opt.weight_decay);
+    Net<float> best_net = net;
+    double best_score = -1;
+    std::vector<std::size_t> row_order(total_rows), prob_order(prep.ranges.size());
+    std::iota(row_order.begin(), row_order.end(), 0);
+    std::iota(prob_order.begin(), prob_order.end(), 0);
+    for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
+      adam.lr = opt.lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(pi * (epoch - 1) / opt.epochs)));
+      // Batches: rows for mse, whole problems for the per-problem losses.
+      std::vector<std::vector<std::size_t>> batches;
+      std::vector<std::vector<std::pair<std::size_t, std::size_t>>> batch_groups;
+      if (opt.loss == "mse") {
+        std::shuffle(row_order.begin(), row_order.end(), mrng);
+        for (std::size_t i = 0; i < total_rows; i += static_cast<std::size_t>(opt.batch_rows)) {
+          const std::size_t e = std::min(total_rows, i + static_cast<std::size_t>(opt.batch_rows));
+          if (e - i < 2) continue;  // BatchNorm needs two rows
+          batches.emplace_back(row_order.begin() + static_cast<std::ptrdiff_t>(i),
+                               row_order.begin() + static_cast<std::ptrdiff_t>(e));
+          batch_groups.push_back({{0, e - i}});
         }
-        if (rows.size() < 2) continue;
-        batches.push_back(std::move(rows));
-        batch_groups.push_back(std::move(groups));
+      } else {
+        std::shuffle(prob_order.begin(), prob_order.end(), mrng);
+        for (std::size_t i = 0; i < prob_order.size(); i += static_cast<std::size_t>(opt.batch_problems)) {
+          std::vector<std::size_t> rows;
+          std::vector<std::pair<std::size_t, std::size_t>> groups;
+          for (std::size_t j = i; j < std::min(prob_order.size(), i + static_cast<std::size_t>(opt.batch_problems)); ++j) {
+            const auto [b, e] = prep.ranges[prob_order[j]];
+            groups.emplace_back(rows.size(), rows.size() + (e - b));
+            for (std::size_t r = b; r < e; ++r) rows.push_back(r);
+          }
+          if (rows.size() < 2) continue;
+          batches.push_back(std::move(rows));
+          batch_groups.push_back(std::move(groups));
+        }
       }
+      double epoch_loss = 0;
+      std::size_t seen = 0;
+      Mat<float> xb, grad;
+      for (std::size_t bi = 0; bi < batches.size(); ++bi) {
+        const auto& rows = batches[bi];
+        xb.resize(static_cast<Eigen::Index>(rows.size()), in);
+        for (std::size_t i = 0; i < rows.size(); ++i) xb.row(static_cast<Eigen::Index>(i)) = prep.x.row(static_cast<Eigen::Index>(rows[i]));
+        Mat<float> out = net.forward(xb, true);
+        const double l = loss_and_grad(opt, prep, rows, batch_groups[bi], out, static_cast<float>(tstd), grad);
+        net.backward(grad);
+        adam.step(net);
+        epoch_loss += l * static_cast<double>(rows.size());
+        seen += rows.size();
+      }
+      EpochStats st;
+      st.epoch = epoch;
+      st.member = static_cast<int>(member);
+      st.train_loss = seen ? epoch_loss / static_cast<double>(seen) : 0;
+      if (!val.empty()) {
+        MlpModel m(make_parts({&net}));
+        const auto ra = rank_agreement(m, val);
+        st.val_q1 = ra.quality1;
+        st.val_q5 = ra.quality5;
+        st.val_spearman = ra.spearman;
+      }
+      st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+      const double score = val.empty() ? epoch : st.val_q1 + st.val_q5 + 0.01 * st.val_spearman;
+      if (score > best_score) {
+        best_score = score;
+        best_net = net;
+        best_epoch = epoch;
+      }
+      result.history.push_back(st);
+      if (progress) progress(st);
     }
-    double epoch_loss = 0;
-    std::size_t seen = 0;
-    Mat<float> xb, grad;
-    for (std::size_t bi = 0; bi < batches.size(); ++bi) {
-      const auto& rows = batches[bi];
-      xb.resize(static_cast<Eigen::Index>(rows.size()), in);
-      for (std::size_t i = 0; i < rows.size(); ++i) xb.row(static_cast<Eigen::Index>(i)) = prep.x.row(static_cast<Eigen::Index>(rows[i]));
-      Mat<float> out = net.forward(xb, true);
-      const double l = loss_and_grad(opt, prep, rows, batch_groups[bi], out, static_cast<float>(tstd), grad);
-      net.backward(grad);
-      adam.step(net);
-      epoch_loss += l * static_cast<double>(rows.size());
-      seen += rows.size();
-    }
-    EpochStats st;
-    st.epoch = epoch;
-    st.train_loss = seen ? epoch_loss / static_cast<double>(seen) : 0;
-    if (!val.empty()) {
-      MlpModel m(make_parts(net));
-      const auto ra = rank_agreement(m, val);
-      st.val_q1 = ra.quality1;
-      st.val_q5 = ra.quality5;
-      st.val_spearman = ra.spearman;
-    }
-    st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
-    const double score = val.empty() ? epoch : st.val_q1 + st.val_q5 + 0.01 * st.val_spearman;
-    if (score > best_score) {
-      best_score = score;
-      best_net = net;
-      result.best_epoch = epoch;
-    }
-    result.history.push_back(st);
-    if (progress) progress(st);
-  }
 
-  // BatchNorm: exact statistics of all training rows, layer by layer, then folded.
-  net = best_net;
-  if (opt.batchnorm) {
-    Mat<float> h = prep.x;
-    for (auto& l : net.layers) {
-      Mat<float> z = h * l.W.transpose();
-      z.rowwise() += l.b;
-      if (l.bn) {
-        const double n = static_cast<double>(z.rows());
-        l.run_mean = z.colwise().mean();
-        Mat<float> c = z.rowwise() - l.run_mean;
-        l.run_var = (c.array().square().colwise().sum() / static_cast<float>(std::max(1.0, n - 1))).matrix();
-        Mat<float> y = c * (l.run_var.array() + static_cast<float>(train::kBnEps)).rsqrt().matrix().asDiagonal();
-        z = y * l.gamma.asDiagonal();
-        z.rowwise() += l.beta;
+    // BatchNorm: exact statistics of all training rows, layer by layer, then folded.
+    net = std::move(best_net);
+    if (opt.batchnorm) {
+      Mat<float> h = prep.x;
+      for (auto& l : net.layers) {
+        Mat<float> z = h * l.W.transpose();
+        z.rowwise() += l.b;
+        if (l.bn) {
+          const double n = static_cast<double>(z.rows());
+          l.run_mean = z.colwise().mean();
+          Mat<float> c = z.rowwise() - l.run_mean;
+          l.run_var = (c.array().square().colwise().sum() / static_cast<float>(std::max(1.0, n - 1))).matrix();
+          Mat<float> y = c * (l.run_var.array() + static_cast<float>(train::kBnEps)).rsqrt().matrix().asDiagonal();
+          z = y * l.gamma.asDiagonal();
+          z.rowwise() += l.beta;
+        }
+        if (l.relu) z = z.cwiseMax(0.0f);
+        h = std::move(z);
       }
-      if (l.relu) z = z.cwiseMax(0.0f);
-      h = std::move(z);
     }
+    return net;
+  };
+  std::vector<Net<float>> nets;
+  for (std::size_t member = 0; member < static_cast<std::size_t>(opt.members); ++member) {
+    std::mt19937_64 mrng = rng;  // member 0 continues the split's generator, as a single network does
+    if (member > 0) mrng.seed(opt.seed + 0x9e3779b97f4a7c15ULL * member);
+    int best_epoch = 0;
+    nets.push_back(train_member(member, mrng, best_epoch));
+    result.best_epochs.push_back(best_epoch);
   }
-  MlpParts parts = make_parts(net);
+  result.best_epoch = result.best_epochs.front();
+  std::vector<const Net<float>*> net_ptrs;
+  for (const auto& n : nets) net_ptrs.push_back(&n);
+  MlpParts parts = make_parts(net_ptrs);
   parts.info = {
       {"name", opt.name.empty() ? std::string("mlp") : opt.name},
       {"sm_count", sm_count},
@@ -501,7 +524,8 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
                     {"problems", trn.size()},
                     {"rows", total_rows},
                     {"rows_skipped_unlaunchable", skipped},
-                    {"best_epoch", result.best_epoch}}},
+                    {"best_epoch", result.best_epoch},
+                    {"best_epochs", result.best_epochs}}},
   };
   for (auto it = versions.begin(); it != versions.end(); ++it) parts.info[it.key() + "_version"] = it.value();
   auto model = std::make_unique<MlpModel>(std::move(parts));

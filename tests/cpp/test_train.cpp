@@ -117,6 +117,7 @@ TrainOptions small_options() {
   o.epochs = 25;
   o.lr = 5e-3;
   o.val_fraction = 0.25;
+  o.members = 1;
   return o;
 }
 
@@ -239,6 +240,65 @@ TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
   EXPECT_EQ(loaded->metadata()["kind"], "mlp");
   EXPECT_EQ(predictions(*r.model, data), predictions(*loaded, data));
   EXPECT_EQ(loaded->metadata()["schema"], r.model->metadata()["schema"]);
+}
+
+TEST(Train, EnsembleAveragesItsMembersInLogSpace) {
+  auto data = synthetic_dataset(10, 17);
+  auto o = small_options();
+  o.epochs = 4;
+  auto single = train_model({data}, o);
+  o.members = 3;
+  auto ens = train_model({data}, o);
+  ASSERT_EQ(ens.best_epochs.size(), 3u);
+  const auto& parts = dynamic_cast<const MlpModel&>(*ens.model).parts();
+  ASSERT_EQ(parts.members.size(), 3u);
+  EXPECT_EQ(ens.model->metadata()["members"], 3);
+  // Member 0 is the single network of the same seed; the others differ from it.
+  std::vector<std::vector<double>> each;
+  for (std::size_t m = 0; m < 3; ++m) {
+    MlpParts one = parts;
+    one.members = {parts.members[m]};
+    each.push_back(predictions(MlpModel(one), data));
+  }
+  const auto first = predictions(*single.model, data);
+  for (std::size_t i = 0; i < first.size(); ++i) {
+    if (std::isfinite(first[i])) {
+      EXPECT_NEAR(each[0][i], first[i], 1e-9 * first[i]);
+    }
+  }
+  EXPECT_NE(each[0], each[1]);
+  // The ensemble's estimate is the geometric mean of its members'.
+  const auto together = predictions(*ens.model, data);
+  for (std::size_t i = 0; i < together.size(); ++i) {
+    if (!std::isfinite(together[i])) {
+      EXPECT_FALSE(std::isfinite(each[0][i]));
+      continue;
+    }
+    const double g = std::exp((std::log(each[0][i]) + std::log(each[1][i]) + std::log(each[2][i])) / 3);
+    EXPECT_NEAR(together[i], g, 1e-4 * g);
+  }
+  // Round trip, bit-identical; a file whose member count and tensors disagree is refused.
+  const std::string path = temp_path("ensemble.safetensors");
+  ens.model->save(path);
+  auto loaded = create_model(path);
+  EXPECT_EQ(predictions(*ens.model, data), predictions(*loaded, data));
+  auto f = read_safetensors(path);
+  EXPECT_TRUE(f.tensors.count("members.2.layers.0.weight"));
+  auto meta = nlohmann::json::parse(f.metadata["gemmsift"]);
+  for (int bad : {2, 4, 0}) {
+    meta["members"] = bad;
+    f.metadata["gemmsift"] = meta.dump();
+    const std::string p = temp_path("members.safetensors");
+    write_safetensors(p, f);
+    try {
+      create_model(p);
+      ADD_FAILURE() << "members " << bad << " accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(bad == 0 ? "members" : "tensor"), std::string::npos) << e.what();
+    }
+  }
+  o.members = 0;
+  EXPECT_THROW(train_model({data}, o), Error);
 }
 
 TEST(ModelFile, CorruptTruncatedAndMismatchedFilesAreRefused) {
