@@ -216,7 +216,8 @@ def summarize(rows, problems, out_dir, cap):
         ok = [r for r in mine if r.get("status") == "ok"]
         if not mine:
             continue
-        s = {"problems": len(mine), "ok": len(ok), "capped": sum(1 for r in mine if r.get("status") == "capped"),
+        s = {"problems": len(mine), "ok": len(ok),
+             "distinct_problems_ok": len({(r["layout"], r["m"], r["n"], r["k"]) for r in ok}), "capped": sum(1 for r in mine if r.get("status") == "capped"),
              "compile_s_total": sum(r["compile_s"] for r in ok), "compile_s_median": statistics.median([r["compile_s"] for r in ok]) if ok else None,
              "choices_median": statistics.median([r["choices"] for r in ok]) if ok else None,
              "geomean_pct_of_exhaustive_best": geomean([r.get("pct_of_exhaustive_best") for r in ok]),
@@ -312,10 +313,13 @@ def write_svg(summary, path):
         out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="{"white" if hollow else color}" '
                    f'stroke="{color}" stroke-width="2"/><text x="{px:.1f}" y="{py + 4:.1f}" text-anchor="middle" '
                    f'font-size="10" fill="{color if hollow else "white"}">{i}</text>')
-    lx, ly = W - R - 300, sy(y0) - 16 * len(ordered) - 8
-    out.append(f'<rect x="{lx - 8}" y="{ly - 14}" width="306" height="{16 * len(ordered) + 10}" fill="white" stroke="#bbb"/>')
+    lx, ly = W - R - 340, sy(y0) - 16 * len(ordered) - 8
+    out.append(f'<rect x="{lx - 8}" y="{ly - 14}" width="346" height="{16 * len(ordered) + 10}" fill="white" stroke="#bbb"/>')
     for i, (m, cx, cy, hollow) in enumerate(ordered, 1):
         what = f"more than {cx:.3g} s (capped)" if hollow else f"{cx:.3g} s, {cy:.1f}%"
+        ok = summary["methods"].get(m, {}).get("distinct_problems_ok")
+        if not hollow and ok is not None and ok != summary["problems"]:
+            what += f" ({ok} of {summary['problems']} problems)"  # medians over different problem sets
         out.append(f'<text x="{lx}" y="{ly + 16 * (i - 1):.1f}">{i}  {m}: {what}</text>')
     out.append("</svg>")
     with open(path, "w") as f:
