@@ -40,3 +40,40 @@ def test_parts_resume_merge_and_check(tmp_path):
     r = subprocess.run([str(CLI), "data", "check", out], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "3 rows, 2 problems: ok" in r.stdout
+
+
+def test_resume_from_an_earlier_dataset(tmp_path):
+    """--resume-from: an earlier run's rows seed a part file; its problems count as done and the
+    merge keeps them beside the new rows."""
+    (tmp_path / "old").mkdir()
+    (tmp_path / "parts").mkdir()
+    meta = {"format": "gemmsift-dataset", "format_version": 1, "device": DEV, "sm_count": 132,
+            "torch": "2.11.0", "triton": "3.6.0", "cuda": "13.0", "timing": {"method": "test"},
+            "date": "2026-11-27"}
+    old_part = str(tmp_path / "old" / "x.shard0of1.gpu0of1.csv")
+    dataset.append_problem(old_part, [row(32, 2, t=9.5), row(32, 3, t=9.0)])
+    dataset.append_problem(old_part, [row(48, 2, t=11.0)])
+    old = str(tmp_path / "old.csv.gz")
+    dataset.merge_parts(old_part, old, meta)
+    want = {("mm", "bf16", "NT", 32, 64, 64, 1), ("mm", "bf16", "NT", 16, 64, 64, 1)}  # 48 not asked for
+    seeded = str(tmp_path / "parts" / "x.shard0of1.resumed.csv")
+    assert dataset.seed_part([old], seeded, DEV, want) == 1
+    assert dataset.done_problems(seeded) == {("mm", "bf16", "NT", 32, 64, 64, 1)}
+    dataset.append_problem(str(tmp_path / "parts" / "x.shard0of1.gpu0of1.csv"), [row(16, 2, t=7.0)])
+    out = str(tmp_path / "x.csv.gz")
+    assert dataset.merge_parts(str(tmp_path / "parts" / "x.shard*.csv"), out, meta) == 3
+    assert {(r["m"], r["num_stages"]) for r in dataset.read_rows(out)} == {("16", "2"), ("32", "2"), ("32", "3")}
+    assert subprocess.run([str(CLI), "data", "check", out], capture_output=True).returncode == 0
+    # Rows of another GPU, or a file that is not a dataset, are refused with the place.
+    try:
+        dataset.seed_part([old], seeded, "NVIDIA H200", want)
+        raise AssertionError("foreign device accepted")
+    except ValueError as e:
+        assert "old.csv.gz:2:" in str(e) and "NVIDIA H200" in str(e)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("m,n,k\n1,2,3\n")
+    try:
+        dataset.seed_part([str(bad)], seeded, DEV, want)
+        raise AssertionError("foreign header accepted")
+    except ValueError as e:
+        assert "bad.csv:1:" in str(e)

@@ -3,16 +3,22 @@
 # inside the device tool's 10 minutes with valid (possibly partial) datasets.
 #   bash tools/gpu/job_multi.sh SHAPES:DTYPE:LAYOUT:SAMPLE:SECONDS[:COMPILE_SECONDS] ...
 # COMPILE_SECONDS stops compiling after that long; problems not fully compiled wait for a rerun.
+# A dataset of this GPU already in data/ (data/<gpu>_<dtype>_<layout>_<shapes>.csv.gz) is resumed:
+# its problems are kept and not timed again (RESUME=0: measure everything anew).
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Datasets, their sidecars and one log under $OUT.
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry
 export GEMMSIFT_LIBRARY=$PWD/.device-carry/libgemmsift.so TRITON_CACHE_DIR=/tmp/triton_cache
 nvidia-smi --query-gpu=index,name,clocks.sm,clocks.max.sm,temperature.gpu --format=csv,noheader
+gpu=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1 | tr 'A-Z' 'a-z' | sed 's/^nvidia //; s/ /-/g')
 for spec in "$@"; do
   IFS=: read -r shapes dtype layout sample secs csecs <<<"$spec"
   echo "== $(date +%T) collect $shapes $dtype $layout sample=$sample time-limit=$secs compile-limit=${csecs:-0}"
+  resume=()
+  earlier="data/${gpu}_${dtype}_${layout}_${shapes}.csv.gz"
+  if [ "${RESUME:-1}" = 1 ] && [ -f "$earlier" ]; then resume=(--resume-from "$earlier"); fi
   python3 -m gemmsift.collect --shapes "data/shapes/$shapes.txt" --dtype "$dtype" --layout "$layout" \
-    --sample "$sample" --time-limit "$secs" --compile-limit "${csecs:-0}" --out "/tmp/collect/${shapes}_${dtype}_${layout}" 2>&1 | tee -a $OUT/collect.log \
+    --sample "$sample" --time-limit "$secs" --compile-limit "${csecs:-0}" "${resume[@]}" --out "/tmp/collect/${shapes}_${dtype}_${layout}" 2>&1 | tee -a $OUT/collect.log \
     | grep -v "\] [0-9]*/[0-9]* " | tail -6
   cp /tmp/collect/${shapes}_${dtype}_${layout}/*.csv.gz /tmp/collect/${shapes}_${dtype}_${layout}/*.meta.json $OUT/
 done

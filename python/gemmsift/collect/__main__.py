@@ -36,6 +36,8 @@ def parse_args(argv):
     ap.add_argument("--compile-limit", type=float, default=0,
                     help="seconds: stop compiling after this long; problems whose variants are not all "
                          "compiled are left for a rerun (the Triton cache keeps what was compiled)")
+    ap.add_argument("--resume-from", action="append", default=[], metavar="DATASET",
+                    help="an earlier dataset of this GPU (.csv.gz, repeatable): its problems are kept, not timed again")
     ap.add_argument("--deadline", type=float, default=0, help=argparse.SUPPRESS)  # internal: epoch seconds
     ap.add_argument("--worker", help=argparse.SUPPRESS)  # internal: "gpu_index/gpu_count"
     return ap.parse_args(argv)
@@ -68,7 +70,8 @@ def main(argv=None):
             errors = json.load(f)
         name = args.name or "dataset"
         part = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.gpu{gi}of{gn}.csv")
-        harness.run_gpu(args, gi, errors, mine, part, log)
+        seeded = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.resumed.csv")
+        harness.run_gpu(args, gi, errors, mine, part, log, also_done=seeded)
         return 0
 
     started = time.time()
@@ -79,9 +82,22 @@ def main(argv=None):
     name = args.name or f"{slug}_{args.dtype}_{args.layout}_{stem}"
     log(f"{len(problems)} problems ({args.dtype} {args.layout}, shard {args.shard}) on {gpus} x {meta['device']}")
 
-    # Compile every variant any problem needs, once, with all the cores.
+    if args.resume_from:
+        seeded = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.resumed.csv")
+        keys = {(p.op, p.dtype, p.layout, p.m, p.n, p.k, p.batch) for p in problems}
+        try:
+            n_seeded = dataset.seed_part(args.resume_from, seeded, meta["device"], keys)
+        except (OSError, ValueError) as e:
+            raise SystemExit(f"--resume-from: {e}")
+        log(f"resuming from {', '.join(args.resume_from)}: {n_seeded} problems already measured")
+        done = dataset.done_problems(seeded)
+        problems_to_compile = [p for p in problems if (p.op, p.dtype, p.layout, p.m, p.n, p.k, p.batch) not in done]
+    else:
+        problems_to_compile = problems
+
+    # Compile every variant any problem still needs, once, with all the cores.
     work = []
-    for p in problems:
+    for p in problems_to_compile:
         for c in harness.select_configs(p, args.sample, args.seed):
             work.append((p.m, p.n, p.k, p.dtype, p.layout, c))
     errors, variants, secs = harness.compile_all(work, args.jobs, log,
@@ -126,6 +142,8 @@ def main(argv=None):
         "timing_seconds": round(timing_secs, 1),
         "problems_requested": len(problems),
     })
+    if args.resume_from:
+        meta["resumed_from"] = [os.path.basename(f) for f in args.resume_from]
     out = os.path.join(args.out, f"{name}.csv.gz")
     rows = dataset.merge_parts(os.path.join(args.out, "parts", f"{name}.shard*.csv"), out, meta)
     done = json.load(open(out[:-len(".csv.gz")] + ".meta.json"))["problems"]

@@ -87,3 +87,29 @@ def merge_parts(parts_glob, out_path, meta):
         f.write("\n")
     os.replace(meta_path + ".tmp", meta_path)
     return len(rows)
+
+
+def seed_part(sources, part_path, device, keys):
+    """Copies the rows of earlier datasets (`sources`, .csv or .csv.gz) whose problem is in `keys`
+    (problem_key tuples) into the part file `part_path`, so that a run on a fresh machine resumes
+    from them: those problems are not timed again, and the merge keeps their rows. Every row must
+    come from `device`, the run's GPU. Overwrites `part_path`; returns the number of problems.
+    Raises ValueError naming the file and line for a foreign header or device."""
+    rows = []
+    for src in sources:
+        opener = gzip.open if src.endswith(".gz") else open
+        with opener(src, "rt", newline="") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames != HEADER:
+                raise ValueError(f"{src}:1: not a gemmsift dataset header (expected {','.join(HEADER)})")
+            for lineno, r in enumerate(reader, 2):
+                if r["device"] != device:
+                    raise ValueError(f"{src}:{lineno}: rows of '{r['device']}' cannot resume a run on '{device}'")
+                if problem_key(r) in keys:
+                    rows.append(r)
+    tmp = part_path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(",".join(HEADER) + "\n" + format_rows(rows))
+    os.replace(tmp, part_path)
+    return len({problem_key(r) for r in rows})
+

@@ -152,13 +152,13 @@ def time_problem(p, configs, compile_errors, timer, verified, device_name, args)
     return rows, best, time.time() - t_start
 
 
-def run_gpu(args, gpu_index, compile_errors, problems, part_path, log):
+def run_gpu(args, gpu_index, compile_errors, problems, part_path, log, also_done=None):
     torch.cuda.set_device(0)  # CUDA_VISIBLE_DEVICES names the one GPU of this process
     device_name = torch.cuda.get_device_name(0)
     timer = Timer(estimation_iters=args.estimation_iters, max_iters=args.max_iters,
                   budget_ms=args.budget_ms)
     verified = set()
-    done = dataset.done_problems(part_path)
+    done = dataset.done_problems(part_path) | (dataset.done_problems(also_done) if also_done else set())
     todo = [p for p in problems if (p.op, p.dtype, p.layout, p.m, p.n, p.k, p.batch) not in done]
     log(f"[gpu{gpu_index}] {device_name}: {len(todo)} problems to time ({len(problems) - len(todo)} done)")
     model = Model("analytical")
