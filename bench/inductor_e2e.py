@@ -87,6 +87,7 @@ def worker(args):
 
     sys.path.insert(0, os.path.join(ROOT, "python"))
     from gemmsift.collect.timing import Timer
+    from gemmsift.inductor import is_triton_mm_name
 
     method = args.worker
     problems = load_problems(args.problems)
@@ -105,7 +106,7 @@ def worker(args):
 
     def saver(timings, name, input_nodes, *rest):
         names = [str(getattr(c, "name", "")) for c in timings]
-        counts.append((len(timings), sum(1 for n in names if n.startswith("triton_mm") or n.startswith("triton_bmm"))))
+        counts.append((len(timings), sum(1 for n in names if is_triton_mm_name(n))))
 
     select_algorithm.add_feedback_saver(saver)
     timer = Timer(estimation_iters=5, max_iters=100, budget_ms=25.0)

@@ -194,6 +194,12 @@ def _key_of(c: Config) -> Tuple[int, ...]:
     return (c.block_m, c.block_n, c.block_k, c.group_m, c.num_stages, c.num_warps)
 
 
+def is_triton_mm_name(name: str) -> bool:
+    """Whether an autotune choice's name is one of Inductor's Triton mm/bmm template kernels
+    ("triton_mm_12", "triton_bmm_3"), as opposed to ATen or another template."""
+    return re.match(r"triton_b?mm_", name) is not None
+
+
 def config_of_description(text: str) -> Optional[Config]:
     """The Config in a Triton template caller's description ("BLOCK_M=64, ... num_warps=4")."""
     d = {k: int(v) for k, v in _DESC.findall(text or "")}
@@ -388,7 +394,7 @@ class Hook:
             best: Optional[Tuple[float, Config]] = None
             for caller, ms in timings.items():
                 name = str(getattr(caller, "name", "") or "")
-                if name and not re.match(r"triton_b?mm_", name):
+                if name and not is_triton_mm_name(name):
                     continue
                 cfg = config_of_description(str(getattr(caller, "description", "") or ""))
                 t = float(ms)

@@ -50,7 +50,7 @@ def compile_and_run(fn, *args, dynamic=False, space="DEFAULT"):
 
 
 def triton_count(rec):
-    return sum(1 for n in rec["names"] if n.startswith("triton_mm") or n.startswith("triton_bmm"))
+    return sum(1 for n in rec["names"] if gi.is_triton_mm_name(n))
 
 
 def rel_err(out, ref):
@@ -135,7 +135,7 @@ def test_lut_hit_always_benchmarked_and_record_writes_the_winner():
         assert entry is not None, open(rec).read()
         c = entry["configs"][0]
         fastest = min((t, d) for t, d, n in zip(recs[0]["ms"], recs[0]["descriptions"], recs[0]["names"])
-                      if n.startswith("triton_mm"))
+                      if gi.is_triton_mm_name(n))
         assert f"BLOCK_M={c['block_m']}," in fastest[1] + "," and abs(c["measured_us"] - fastest[0] * 1000) < 1e-3
     finally:
         gi.uninstall()
@@ -221,7 +221,7 @@ import torch
 from torch._inductor import config as ic, select_algorithm
 import gemmsift.inductor as gi
 seen = []
-select_algorithm.add_feedback_saver(lambda t, name, nodes, *r: seen.append(sum(1 for c in t if str(getattr(c, 'name', '')).startswith('triton_mm'))))
+select_algorithm.add_feedback_saver(lambda t, name, nodes, *r: seen.append(sum(1 for c in t if gi.is_triton_mm_name(str(getattr(c, 'name', ''))))))
 x = torch.randn({M}, {K}, device='cuda', dtype=torch.bfloat16)
 w = torch.randn({N}, {K}, device='cuda', dtype=torch.bfloat16)
 with ic.patch(max_autotune=True, fx_graph_cache=False, autotune_local_cache=False):

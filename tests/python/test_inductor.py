@@ -211,6 +211,12 @@ def test_config_of_a_caller_description():
     assert gi.config_of_description("aten mm") is None
 
 
+def test_triton_mm_names_are_told_from_aten_and_other_templates():
+    assert gi.is_triton_mm_name("triton_mm_12") and gi.is_triton_mm_name("triton_bmm_3")
+    for other in ("mm", "bmm", "aten_mm", "triton_tem_fused_mm_4", "triton_mm", "xtriton_mm_1", ""):
+        assert not gi.is_triton_mm_name(other), other
+
+
 # -- choosing ---------------------------------------------------------------------------------------
 
 def test_top_k_from_the_exhaustive_space_in_model_order():
