@@ -11,7 +11,6 @@ Writes JSON to argv[1] and prints a table.
 import json
 import math
 import os
-import re
 import statistics
 import sys
 import time
@@ -24,6 +23,7 @@ from gemmsift import Config, Problem  # noqa: E402
 from gemmsift.collect import kernel  # noqa: E402
 from gemmsift.collect.harness import TOLERANCE, compile_all  # noqa: E402
 from gemmsift.collect.timing import Timer  # noqa: E402
+from gemmsift.inductor import config_of_description  # noqa: E402
 
 
 def spearman(x, y):
@@ -92,9 +92,6 @@ def check_correctness():
     return results
 
 
-DESC = re.compile(r"(BLOCK_M|BLOCK_N|BLOCK_K|GROUP_M|num_stages|num_warps)=(\d+)")
-
-
 def inductor_timings(m, n, k, layout):
     """Inductor's own autotune timings (us) of its DEFAULT Triton mm configs for one problem."""
     import torch._dynamo
@@ -105,10 +102,8 @@ def inductor_timings(m, n, k, layout):
 
     def saver(timings, name, input_nodes, choices, profiled, precompile_times):
         for caller, t in timings.items():
-            d = dict((k_, int(v)) for k_, v in DESC.findall(getattr(caller, "description", "")))
-            if {"BLOCK_M", "BLOCK_N", "BLOCK_K", "num_stages", "num_warps"} <= d.keys():
-                cfg = Config(d["BLOCK_M"], d["BLOCK_N"], d["BLOCK_K"], d.get("GROUP_M", 8),
-                             d["num_stages"], d["num_warps"])
+            cfg = config_of_description(str(getattr(caller, "description", "") or ""))
+            if cfg is not None:
                 got[cfg] = t * 1000.0
 
     clear_feedback_savers()
