@@ -47,7 +47,7 @@ ENV = {
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
 
 _KEY_FIELDS = ("BLOCK_M", "BLOCK_N", "BLOCK_K", "GROUP_M", "num_stages", "num_warps")
-_DESC = re.compile(r"\b(BLOCK_M|BLOCK_N|BLOCK_K|GROUP_M|num_stages|num_warps)=(\d+)")
+_DESC = re.compile(r"\b(" + "|".join(_KEY_FIELDS) + r")=(\d+)")
 
 BenchmarkSpace = Union[int, str]
 
@@ -565,7 +565,8 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     benchmark_space: k (an int), "DEFAULT" (as many as Inductor's DEFAULT list has), "fast" (= 1),
     or "SAME" (Inductor's own space; only the table's hits are added). lut: a gemmsift lookup table
     whose hits are always benchmarked. model: a model spec or file ("auto": the shipped model for the
-    device and dtype, else the analytical model). record: a lookup table file each autotune's
+    device and dtype; with none, or with a model of another GPU or Triton version, Inductor keeps
+    its stock configs and one warning says so). record: a lookup table file each autotune's
     fastest Triton config is added to. Unset arguments come from GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
     Inductor's stock behaviour."""

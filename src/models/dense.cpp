@@ -21,6 +21,7 @@ DenseLayer DenseLayer::from_row_major(const float* w, const float* b, std::size_
     for (std::size_t k = 0; k < in; ++k) l.wt[k * l.out_stride + o] = w[o * in + k];
     l.bias[o] = b[o];
   }
+  if (out == 1) l.w1.assign(w, w + in);
   return l;
 }
 
@@ -81,13 +82,11 @@ __attribute__((target("avx2,fma"))) void avx2_rows(const DenseLayer& l, const fl
 __attribute__((target("avx2,fma"))) void avx2_dot(const DenseLayer& l, const float* x, std::size_t rows,
                                                   std::size_t x_stride, bool relu, float* y) {
   const std::size_t in = l.in, os = l.out_stride, vec = in / 8 * 8;
-  // The weight column gathered once (wt holds it with stride out_stride).
-  alignas(32) float w[4096];
-  for (std::size_t k = 0; k < in; ++k) w[k] = l.wt[k * os];
+  const float* w = l.w1.data();
   for (std::size_t i = 0; i < rows; ++i) {
     const float* xi = x + i * x_stride;
     __m256 acc = _mm256_setzero_ps();
-    for (std::size_t k = 0; k < vec; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(xi + k), _mm256_load_ps(w + k), acc);
+    for (std::size_t k = 0; k < vec; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(xi + k), _mm256_loadu_ps(w + k), acc);
     const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
     const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
     float sum = _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1))) + l.bias[0];
@@ -98,7 +97,7 @@ __attribute__((target("avx2,fma"))) void avx2_dot(const DenseLayer& l, const flo
 
 __attribute__((target("avx2,fma"))) void forward_avx2(const DenseLayer& l, const float* x, std::size_t rows,
                                                       std::size_t x_stride, bool relu, float* y) {
-  if (l.out == 1 && l.in <= 4096) {
+  if (l.out == 1) {
     avx2_dot(l, x, rows, x_stride, relu, y);
     return;
   }

@@ -17,6 +17,7 @@ struct DenseLayer {
   std::size_t in = 0, out = 0, out_stride = 0;
   std::vector<float> wt;    // in x out_stride
   std::vector<float> bias;  // out_stride (zero-padded)
+  std::vector<float> w1;    // out == 1 only: W[0][k], contiguous (the dot-product kernel's weights)
 
   // w: out x in, row-major; b: out.
   static DenseLayer from_row_major(const float* w, const float* b, std::size_t out, std::size_t in);

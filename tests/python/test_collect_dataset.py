@@ -57,7 +57,7 @@ def test_resume_from_an_earlier_dataset(tmp_path):
     dataset.merge_parts(old_part, old, meta)
     want = {("mm", "bf16", "NT", 32, 64, 64, 1), ("mm", "bf16", "NT", 16, 64, 64, 1)}  # 48 not asked for
     seeded = str(tmp_path / "parts" / "x.shard0of1.resumed.csv")
-    assert dataset.seed_part([old], seeded, DEV, want) == 1
+    assert dataset.seed_part([old], seeded, DEV, want) == {("mm", "bf16", "NT", 32, 64, 64, 1)}
     assert dataset.done_problems(seeded) == {("mm", "bf16", "NT", 32, 64, 64, 1)}
     dataset.append_problem(str(tmp_path / "parts" / "x.shard0of1.gpu0of1.csv"), [row(16, 2, t=7.0)])
     out = str(tmp_path / "x.csv.gz")

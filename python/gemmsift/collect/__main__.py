@@ -69,9 +69,9 @@ def main(argv=None):
         with open(os.path.join(args.out, "parts", "compile_errors.json")) as f:
             errors = json.load(f)
         name = args.name or "dataset"
-        part = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.gpu{gi}of{gn}.csv")
-        seeded = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.resumed.csv")
-        harness.run_gpu(args, gi, errors, mine, part, log, also_done=seeded)
+        part = dataset.part_path(args.out, name, (shard_i, shard_n), f"gpu{gi}of{gn}")
+        harness.run_gpu(args, gi, errors, mine, part, log,
+                        also_done=dataset.part_path(args.out, name, (shard_i, shard_n), "resumed"))
         return 0
 
     started = time.time()
@@ -83,15 +83,13 @@ def main(argv=None):
     log(f"{len(problems)} problems ({args.dtype} {args.layout}, shard {args.shard}) on {gpus} x {meta['device']}")
 
     if args.resume_from:
-        seeded = os.path.join(args.out, "parts", f"{name}.shard{shard_i}of{shard_n}.resumed.csv")
-        keys = {(p.op, p.dtype, p.layout, p.m, p.n, p.k, p.batch) for p in problems}
+        seeded = dataset.part_path(args.out, name, (shard_i, shard_n), "resumed")
         try:
-            n_seeded = dataset.seed_part(args.resume_from, seeded, meta["device"], keys)
+            done = dataset.seed_part(args.resume_from, seeded, meta["device"], {dataset.key_of(p) for p in problems})
         except (OSError, ValueError) as e:
             raise SystemExit(f"--resume-from: {e}")
-        log(f"resuming from {', '.join(args.resume_from)}: {n_seeded} problems already measured")
-        done = dataset.done_problems(seeded)
-        problems_to_compile = [p for p in problems if (p.op, p.dtype, p.layout, p.m, p.n, p.k, p.batch) not in done]
+        log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured")
+        problems_to_compile = [p for p in problems if dataset.key_of(p) not in done]
     else:
         problems_to_compile = problems
 

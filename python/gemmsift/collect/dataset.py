@@ -24,6 +24,16 @@ def problem_key(row):
             int(row["batch"]))
 
 
+def key_of(problem):
+    """problem_key of a gemmsift.Problem."""
+    return (problem.op, problem.dtype, problem.layout, problem.m, problem.n, problem.k, problem.batch)
+
+
+def part_path(out_dir, name, shard, suffix):
+    """A part file of a run: out_dir/parts/NAME.shardIofN.SUFFIX.csv (merge_parts reads them all)."""
+    return os.path.join(out_dir, "parts", f"{name}.shard{shard[0]}of{shard[1]}.{suffix}.csv")
+
+
 def fmt_us(v):
     return "" if v is None else f"{v:.3f}"
 
@@ -93,7 +103,8 @@ def seed_part(sources, part_path, device, keys):
     """Copies the rows of earlier datasets (`sources`, .csv or .csv.gz) whose problem is in `keys`
     (problem_key tuples) into the part file `part_path`, so that a run on a fresh machine resumes
     from them: those problems are not timed again, and the merge keeps their rows. Every row must
-    come from `device`, the run's GPU. Overwrites `part_path`; returns the number of problems.
+    come from `device`, the run's GPU. Overwrites `part_path`; returns the keys of the problems
+    seeded.
     Raises ValueError naming the file and line for a foreign header or device."""
     rows = []
     for src in sources:
@@ -111,5 +122,5 @@ def seed_part(sources, part_path, device, keys):
     with open(tmp, "w") as f:
         f.write(",".join(HEADER) + "\n" + format_rows(rows))
     os.replace(tmp, part_path)
-    return len({problem_key(r) for r in rows})
+    return {problem_key(r) for r in rows}
 

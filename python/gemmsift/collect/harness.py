@@ -159,7 +159,7 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log, also_done
                   budget_ms=args.budget_ms)
     verified = set()
     done = dataset.done_problems(part_path) | (dataset.done_problems(also_done) if also_done else set())
-    todo = [p for p in problems if (p.op, p.dtype, p.layout, p.m, p.n, p.k, p.batch) not in done]
+    todo = [p for p in problems if dataset.key_of(p) not in done]
     log(f"[gpu{gpu_index}] {device_name}: {len(todo)} problems to time ({len(problems) - len(todo)} done)")
     model = Model("analytical")
     t0 = time.time()
