@@ -21,7 +21,7 @@ namespace gemmsift {
 
 struct TrainOptions {
   std::string name;                     // recorded in the metadata; default from the preset
-  std::string schema = "gemmsift1";     // a FeatureSchema::named() schema
+  std::string schema = "gemmsift2";     // a FeatureSchema::named() schema
   std::vector<int> hidden = {64, 64};    // hidden layer widths
   bool batchnorm = false;               // Linear, BatchNorm, ReLU blocks (the proposal's)
   bool base_input = true;               // the analytical estimate as an extra input
@@ -68,9 +68,14 @@ struct TrainResult {
 };
 
 // Trains on the timed rows (ok and abandoned) of every problem in `datasets`, which must all come
-// from one device. Errors: Error(invalid_argument) for bad options, mixed devices or too little data.
+// from one device: the model's. `transfer` datasets come from other devices with the same SM count
+// (an H200's for an H100 model, say): their problems join the training problems only (validation
+// stays on the model's device) and their analytical base is their own device's, so what they teach
+// is the correction to the analytical model. Errors: Error(invalid_argument) for bad options, mixed
+// devices, a transfer device of another SM count or too little data.
 TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions& options,
-                        const std::function<void(const EpochStats&)>& progress = {});
+                        const std::function<void(const EpochStats&)>& progress = {},
+                        const std::vector<Dataset>& transfer = {});
 
 // Validation-style metrics of a model on measured problems that need not be complete: for each
 // problem the oracle is its best measured config. Used for drift and training reports.

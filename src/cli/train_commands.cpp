@@ -17,7 +17,7 @@ void add_train_commands(CLI::App& app) {
   {
     auto* cmd = app.add_subcommand("train", "train a learned model (kind mlp) on measured datasets");
     struct Args {
-      std::vector<std::string> data;
+      std::vector<std::string> data, transfer;
       std::string preset = "gemmsift", out, schema, hidden, target, loss, name;
       int epochs = 0, batch_rows = 0, batch_problems = 0, members = 0;
       double lr = 0, val_fraction = -1, weight_decay = -1;
@@ -26,10 +26,13 @@ void add_train_commands(CLI::App& app) {
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("--data", a->data, "training datasets (repeat); one device")->required();
+    cmd->add_option("--transfer-data", a->transfer,
+                    "datasets of another device with the same SM count (repeat): training problems only, "
+                    "each with its own device's analytical base");
     cmd->add_option("-o,--output", a->out, "model file to write (.safetensors)")->required();
     cmd->add_option("--preset", a->preset, "proposal (the fast_autotune MLP) or gemmsift; flags below override it")
         ->capture_default_str();
-    cmd->add_option("--schema", a->schema, "feature schema: proposal12 or gemmsift1");
+    cmd->add_option("--schema", a->schema, "feature schema: proposal12, gemmsift1 or gemmsift2");
     cmd->add_option("--hidden", a->hidden, "hidden layer widths, e.g. 64,64");
     cmd->add_flag("--batchnorm", a->batchnorm, "BatchNorm after each hidden Linear");
     cmd->add_flag("--no-batchnorm", a->no_batchnorm, "no BatchNorm");
@@ -69,16 +72,19 @@ void add_train_commands(CLI::App& app) {
       if (!a->name.empty()) o.name = a->name;
       std::vector<Dataset> data;
       for (const auto& f : a->data) data.push_back(load_dataset(f));
+      std::vector<Dataset> transfer;
+      for (const auto& f : a->transfer) transfer.push_back(load_dataset(f));
       if (!a->quiet) {
-        fmt::print(stderr, "training {} ({} loss, {} features, hidden {}{}) on {} file(s)\n", o.name, o.loss, o.schema,
-                   fmt::join(o.hidden, "x"), o.batchnorm ? " + BatchNorm" : "", data.size());
+        fmt::print(stderr, "training {} ({} loss, {} features, hidden {}{}) on {} file(s){}\n", o.name, o.loss,
+                   o.schema, fmt::join(o.hidden, "x"), o.batchnorm ? " + BatchNorm" : "", data.size(),
+                   transfer.empty() ? "" : fmt::format(" and {} transfer file(s)", transfer.size()));
       }
       auto r = train_model(data, o, [&](const EpochStats& s) {
         if (a->quiet) return;
         if (o.members > 1) fmt::print(stderr, "member {}/{}  ", s.member + 1, o.members);
         fmt::print(stderr, "epoch {:>3}/{}  loss {:.4f}  val quality@1 {:.3f} @5 {:.3f} spearman {:.3f}  {:.0f} s\n",
                    s.epoch, o.epochs, s.train_loss, s.val_q1, s.val_q5, s.val_spearman, s.seconds);
-      });
+      }, transfer);
       r.model->save(a->out);
       const auto meta = r.model->metadata();
       fmt::print("wrote {}: {} training problems ({} rows), {} validation problems, best epoch {}", a->out,

@@ -44,6 +44,15 @@ constexpr FeatureDef kFeatures[] = {
     {"acc_regs", "BM*BN / (warps*32): accumulator registers per thread"},
     {"even_k", "1 if K is a multiple of BLOCK_K"},
     {"wave_efficiency", "tiles / (ceil(waves) * SM count): occupancy of the last wave"},
+    // Triton specializes integer arguments divisible by 16 (vectorized, aligned loads); Inductor's
+    // A_HINT/B_HINT add a contiguity hint. Unaligned shapes run a different kernel.
+    {"m_div16", "1 if M is a multiple of 16"},
+    {"n_div16", "1 if N is a multiple of 16"},
+    {"k_div16", "1 if K is a multiple of 16"},
+    {"a_lead_div16", "1 if A's leading stride (K for layout N?, M for T?) is a multiple of 16"},
+    {"b_lead_div16", "1 if B's leading stride (N for layout ?N, K for ?T) is a multiple of 16"},
+    {"a_hint", "1 if Inductor's A_HINT holds: M >= BLOCK_M and K > 1"},
+    {"b_hint", "1 if Inductor's B_HINT holds: N >= BLOCK_N and K > 1"},
 };
 constexpr int kNumFeatures = static_cast<int>(sizeof(kFeatures) / sizeof(kFeatures[0]));
 
@@ -97,6 +106,13 @@ double raw_feature(int id, const Problem& p, const Config& c, int sm_count) {
       double t = tiles();
       return t / (std::ceil(t / sm_count) * sm_count);
     }
+    case 24: return p.m % 16 == 0 ? 1.0 : 0.0;
+    case 25: return p.n % 16 == 0 ? 1.0 : 0.0;
+    case 26: return p.k % 16 == 0 ? 1.0 : 0.0;
+    case 27: return (a_transposed(p.layout) ? p.m : p.k) % 16 == 0 ? 1.0 : 0.0;
+    case 28: return (b_transposed(p.layout) ? p.k : p.n) % 16 == 0 ? 1.0 : 0.0;
+    case 29: return p.m >= c.block_m && p.k > 1 ? 1.0 : 0.0;
+    case 30: return p.n >= c.block_n && p.k > 1 ? 1.0 : 0.0;
     default: return 0;
   }
 }
@@ -136,22 +152,25 @@ FeatureSchema FeatureSchema::named(std::string_view name, int sm_count) {
                                "num_warps"}),
                          sm_count);
   }
-  if (name == "gemmsift1") {
+  if (name == "gemmsift1" || name == "gemmsift2") {
     auto v = logs({"dtype_bits", "m", "n", "k", "total_gb", "total_gflop", "flop_per_byte",
                    "block_k", "block_m", "block_n", "num_stages", "num_warps", "group_m",
                    "tiles", "waves", "tile_efficiency", "k_iters", "smem_bytes", "acc_regs",
                    "wave_efficiency"});
-    v.push_back({"a_transposed", Transform::none});
-    v.push_back({"b_transposed", Transform::none});
-    v.push_back({"even_k", Transform::none});
-    return FeatureSchema("gemmsift1", std::move(v), sm_count);
+    std::vector<const char*> flags = {"a_transposed", "b_transposed", "even_k"};
+    if (name == "gemmsift2") {  // gemmsift1 and the alignment Triton and Inductor specialize on
+      flags.insert(flags.end(), {"m_div16", "n_div16", "k_div16", "a_lead_div16", "b_lead_div16",
+                                 "a_hint", "b_hint"});
+    }
+    for (const char* f : flags) v.push_back({f, Transform::none});
+    return FeatureSchema(std::string(name), std::move(v), sm_count);
   }
   throw Error(ErrorCode::not_found,
               fmt::format("unknown feature schema '{}': known schemas are {}", name,
                           detail::join(schema_names(), ", ")));
 }
 
-std::vector<std::string> FeatureSchema::schema_names() { return {"proposal12", "gemmsift1"}; }
+std::vector<std::string> FeatureSchema::schema_names() { return {"proposal12", "gemmsift1", "gemmsift2"}; }
 
 void FeatureSchema::compute(const Problem& problem, std::span<const Config> configs,
                             Eigen::Ref<FeatureMatrix> out) const {
@@ -159,9 +178,9 @@ void FeatureSchema::compute(const Problem& problem, std::span<const Config> conf
       out.cols() != static_cast<Eigen::Index>(specs_.size())) {
     throw Error(ErrorCode::internal, "feature matrix has the wrong shape");
   }
-  // Features of the problem alone (dtype, M, N, K, sizes, batch, layout) are the same in every
+  // Features of the problem alone (dtype, M, N, K, sizes, batch, layout, alignment) are the same in every
   // row: computed once.
-  auto problem_only = [](int id) { return id <= 6 || (id >= 13 && id <= 15); };
+  auto problem_only = [](int id) { return id <= 6 || (id >= 13 && id <= 15) || (id >= 24 && id <= 28); };
   for (std::size_t f = 0; f < specs_.size(); ++f) {
     const bool shared = problem_only(ids_[f]);
     const bool log = specs_[f].transform == Transform::log;

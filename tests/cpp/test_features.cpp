@@ -103,3 +103,42 @@ TEST(Features, UnknownNamesAreListed) {
   }
   EXPECT_THROW(FeatureSchema::named("proposal13"), Error);
 }
+
+TEST(Features, AlignmentFollowsTheLayoutsLeadingStrides) {
+  FeatureSchema s("t", {{"m_div16", Transform::none}, {"n_div16", Transform::none},
+                        {"k_div16", Transform::none}, {"a_lead_div16", Transform::none},
+                        {"b_lead_div16", Transform::none}, {"a_hint", Transform::none},
+                        {"b_hint", Transform::none}}, 132);
+  Config c{Template::triton_mm, 64, 128, 32, 8, 3, 4};
+  auto row = [&](std::int64_t m, std::int64_t n, std::int64_t k, Layout l) {
+    Problem p = make(m, n, k);
+    p.layout = l;
+    FeatureMatrix x(1, 7);
+    s.compute(p, std::span<const Config>(&c, 1), x);
+    return std::vector<float>(x.data(), x.data() + 7);
+  };
+  // M aligned, N and K not. NN: A [M,K] stride K, B [K,N] stride N: both unaligned.
+  EXPECT_EQ(row(1024, 1000, 1000, Layout::NN), (std::vector<float>{1, 0, 0, 0, 0, 1, 1}));
+  // NT (nn.Linear): B stored [N,K], stride K.
+  EXPECT_EQ(row(1024, 1008, 1000, Layout::NT), (std::vector<float>{1, 1, 0, 0, 0, 1, 1}));
+  EXPECT_EQ(row(1000, 1000, 1024, Layout::NT), (std::vector<float>{0, 0, 1, 1, 1, 1, 1}));
+  // TN: A stored [K,M], stride M.
+  EXPECT_EQ(row(1024, 1000, 1000, Layout::TN), (std::vector<float>{1, 0, 0, 1, 0, 1, 1}));
+  // Hints: M below BLOCK_M, N below BLOCK_N, or K == 1 turn them off.
+  EXPECT_EQ(row(32, 64, 16, Layout::NN), (std::vector<float>{1, 1, 1, 1, 1, 0, 0}));
+  EXPECT_EQ(row(64, 128, 1, Layout::NN), (std::vector<float>{1, 1, 0, 0, 1, 0, 0}));
+}
+
+TEST(Features, Gemmsift2ExtendsGemmsift1) {
+  auto g1 = FeatureSchema::named("gemmsift1", 132), g2 = FeatureSchema::named("gemmsift2", 132);
+  ASSERT_EQ(g2.size(), g1.size() + 7);
+  Problem p = make(1000, 3000, 4100);
+  p.layout = Layout::NN;
+  std::vector<Config> cs = {{Template::triton_mm, 32, 32, 16, 8, 1, 2},
+                            {Template::triton_mm, 128, 64, 64, 8, 4, 4}};
+  FeatureMatrix x1(2, static_cast<Eigen::Index>(g1.size())), x2(2, static_cast<Eigen::Index>(g2.size()));
+  g1.compute(p, cs, x1);
+  g2.compute(p, cs, x2);
+  EXPECT_TRUE(x2.leftCols(static_cast<Eigen::Index>(g1.size())) == x1);
+  EXPECT_EQ(x2(1, static_cast<Eigen::Index>(g1.size()) + 2), 0.0f);  // k_div16: 4100 % 16 = 4
+}
