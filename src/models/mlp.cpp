@@ -76,6 +76,19 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
   std::vector<double> out(configs.size(), std::numeric_limits<double>::infinity());
   if (configs.empty()) return out;
   const std::vector<double> base = base_->estimate(problem, configs);
+  // Configs that cannot launch (infinite base) keep +inf and skip the network.
+  std::vector<std::size_t> live;
+  live.reserve(configs.size());
+  for (std::size_t u = 0; u < configs.size(); ++u) {
+    if (std::isfinite(base[u])) live.push_back(u);
+  }
+  std::vector<Config> live_configs;
+  std::span<const Config> todo = configs;
+  if (live.size() != configs.size()) {
+    live_configs.reserve(live.size());
+    for (std::size_t u : live) live_configs.push_back(configs[u]);
+    todo = live_configs;
+  }
   const auto d = static_cast<Eigen::Index>(parts_.schema.size());
   const Eigen::Index in = d + (parts_.base_input ? 1 : 0);
   // Blocks of rows keep every buffer small and in cache (large temporaries cost page faults).
@@ -83,16 +96,16 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
   const bool residual = parts_.target == "log_residual";
   FeatureMatrix x;
   std::vector<float> h, z, sum;
-  for (std::size_t start = 0; start < configs.size(); start += kBlock) {
-    const std::size_t count = std::min(kBlock, configs.size() - start);
+  for (std::size_t start = 0; start < todo.size(); start += kBlock) {
+    const std::size_t count = std::min(kBlock, todo.size() - start);
     const auto rows = static_cast<Eigen::Index>(count);
     x.resize(rows, in);
-    parts_.schema.compute(problem, configs.subspan(start, count), x.leftCols(d));
+    parts_.schema.compute(problem, todo.subspan(start, count), x.leftCols(d));
     parts_.schema.standardize(x.leftCols(d));
     if (parts_.base_input) {
       for (Eigen::Index i = 0; i < rows; ++i) {
-        const double b = base[start + static_cast<std::size_t>(i)];
-        x(i, d) = (static_cast<float>(std::log(std::isfinite(b) ? b : 1.0)) - parts_.base_mean) / parts_.base_std;
+        const double b = base[live[start + static_cast<std::size_t>(i)]];
+        x(i, d) = (static_cast<float>(std::log(b)) - parts_.base_mean) / parts_.base_std;
       }
     }
     sum.assign(count, 0.0f);
@@ -111,8 +124,7 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
     }
     const double members = static_cast<double>(dense_.size());
     for (std::size_t i = 0; i < count; ++i) {
-      const std::size_t u = start + i;
-      if (!std::isfinite(base[u])) continue;  // cannot launch
+      const std::size_t u = live[start + i];
       double logt = static_cast<double>(sum[i]) / members * parts_.target_std + parts_.target_mean;
       if (residual) logt += std::log(base[u]);
       out[u] = std::exp(logt);

@@ -228,6 +228,70 @@ TEST(Train, RefusesBadOptionsAndMixedDevices) {
   EXPECT_THROW(TrainOptions::preset("bigger"), Error);
 }
 
+TEST(Train, TransferDataJoinTrainingOnlyAndNeedTheSameSmCount) {
+  auto data = synthetic_dataset(12, 21);
+  auto h200 = synthetic_dataset(8, 22);
+  h200.path = "h200-synthetic";
+  h200.meta["device"] = "NVIDIA H200";
+  for (auto& p : h200.problems) p.problem.device = "NVIDIA H200";
+  auto o = small_options();
+  o.epochs = 3;
+  auto alone = train_model({data}, o);
+  auto with = train_model({data}, o, {}, {h200});
+  EXPECT_EQ(with.val_problems, alone.val_problems);  // validation stays on the model's device
+  EXPECT_EQ(with.train_problems, alone.train_problems + 8);
+  EXPECT_NE(predictions(*with.model, data), predictions(*alone.model, data));
+  const auto meta = with.model->metadata();
+  EXPECT_EQ(meta["device"], kDevice);
+  const auto& files = meta["training"]["data"];
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[1]["file"], "h200-synthetic");
+  EXPECT_EQ(files[1]["role"], "transfer");
+  EXPECT_EQ(files[1]["device"], "NVIDIA H200");
+
+  auto a100 = synthetic_dataset(4, 23);
+  a100.meta["device"] = "NVIDIA A100-SXM4-80GB";
+  a100.meta["sm_count"] = 108;
+  for (auto& p : a100.problems) p.problem.device = "NVIDIA A100-SXM4-80GB";
+  try {
+    train_model({data}, o, {}, {a100});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("108 SMs"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Train, ConfigsThatCannotLaunchSkipTheNetwork) {
+  auto data = synthetic_dataset(8, 31);
+  auto o = small_options();
+  o.epochs = 2;
+  o.members = 2;
+  auto r = train_model({data}, o);
+  Problem p;
+  p.m = p.n = p.k = 4096;
+  p.layout = Layout::NT;
+  p.device = kDevice;
+  const auto all = search_space(p, SpaceKind::EXHAUSTIVE);
+  const auto base = AnalyticalModel(get_device("H100-SXM")).estimate(p, all);
+  std::vector<Config> live;
+  for (std::size_t u = 0; u < all.size(); ++u) {
+    if (std::isfinite(base[u])) live.push_back(all[u]);
+  }
+  ASSERT_LT(live.size(), all.size());  // the 4096^3 space has configs over the shared-memory limit
+  ASSERT_GT(live.size(), 200u);
+  const auto est = r.model->estimate(p, all), est_live = r.model->estimate(p, live);
+  std::size_t j = 0;
+  for (std::size_t u = 0; u < all.size(); ++u) {
+    if (!std::isfinite(base[u])) {
+      EXPECT_TRUE(std::isinf(est[u])) << u;
+      continue;
+    }
+    ASSERT_TRUE(std::isfinite(est[u])) << u;
+    EXPECT_NEAR(est[u], est_live[j], 1e-9 * est_live[j]) << u;  // a row's value does not depend on its neighbours
+    ++j;
+  }
+}
+
 TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
   auto data = synthetic_dataset(8, 11);
   auto o = small_options();
