@@ -5,10 +5,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
-#include <memory>
 #include <cmath>
 #include <ctime>
+#include <map>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <set>
@@ -261,6 +261,16 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   int sm_count = 0;
   std::set<std::string> dtypes, layouts;
   nlohmann::json data_info = nlohmann::json::array();
+  auto file_info = [](const Dataset& ds) {
+    nlohmann::json f = {{"file", ds.path}, {"problems", ds.problems.size()}, {"rows", ds.rows()},
+                        {"sample", ds.meta.value("sample", 0)}};
+    try {
+      f["sha256"] = sha256_file(ds.path);
+    } catch (const Error&) {
+      f["sha256"] = nullptr;  // built in memory (tests)
+    }
+    return f;
+  };
   nlohmann::json versions;
   for (const auto& ds : datasets) {
     const std::string meta_device = ds.meta.value("device", std::string());
@@ -280,14 +290,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     for (const char* key : {"torch", "triton", "cuda", "driver"}) {
       if (ds.meta.contains(key) && !versions.contains(key)) versions[key] = ds.meta[key];
     }
-    nlohmann::json f = {{"file", ds.path}, {"problems", ds.problems.size()}, {"rows", ds.rows()},
-                        {"sample", ds.meta.value("sample", 0)}};
-    try {
-      f["sha256"] = sha256_file(ds.path);
-    } catch (const Error&) {
-      f["sha256"] = nullptr;  // built in memory (tests)
-    }
-    data_info.push_back(std::move(f));
+    data_info.push_back(file_info(ds));
   }
   if (device.empty()) throw Error(ErrorCode::invalid_argument, "train: the data name no device");
   auto sm_count_of = [](const std::string& dev) {
@@ -321,13 +324,9 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       extra.push_back(&p);
       base_of[&p] = b.get();
     }
-    nlohmann::json f = {{"file", ds.path}, {"problems", ds.problems.size()}, {"rows", ds.rows()},
-                        {"sample", ds.meta.value("sample", 0)}, {"device", meta_device}, {"role", "transfer"}};
-    try {
-      f["sha256"] = sha256_file(ds.path);
-    } catch (const Error&) {
-      f["sha256"] = nullptr;
-    }
+    auto f = file_info(ds);
+    f["device"] = meta_device;
+    f["role"] = "transfer";
     data_info.push_back(std::move(f));
   }
   if (all.size() < 2) throw Error(ErrorCode::invalid_argument, fmt::format("train: {} problems with timed rows; need at least 2", all.size()));
