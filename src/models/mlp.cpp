@@ -159,9 +159,9 @@ void MlpModel::save(const std::string& path) const {
   f.metadata = model_file_metadata(metadata());
   for (std::size_t m = 0; m < parts_.members.size(); ++m) {
     const auto& layers = parts_.members[m];
+    const std::string prefix = member_prefix(m, parts_.members.size());
     for (std::size_t i = 0; i < layers.size(); ++i) {
       const auto& l = layers[i];
-      const std::string prefix = member_prefix(m, parts_.members.size());
       std::vector<float> w(l.weight.data(), l.weight.data() + l.weight.size());
       std::vector<float> b(l.bias.data(), l.bias.data() + l.bias.size());
       f.tensors[fmt::format("{}layers.{}.weight", prefix, i)] = Tensor::from_floats(w, {l.weight.rows(), l.weight.cols()});
@@ -218,20 +218,20 @@ std::unique_ptr<PerformanceModel> load_mlp(const std::string& path, const nlohma
     members = jm.get<std::size_t>();
   }
   SafetensorsFile f = read_safetensors(path);
+  auto get = [&](const std::string& name) -> const Tensor& {
+    auto it = f.tensors.find(name);
+    if (it == f.tensors.end()) {
+      throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is missing", path, name));
+    }
+    if (it->second.dtype != "F32") {
+      throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is {}, expected F32", path, name, it->second.dtype));
+    }
+    return it->second;
+  };
   for (std::size_t m = 0; m < members; ++m) {
     const std::string prefix = member_prefix(m, members);
     auto& layers = p.members.emplace_back();
     for (std::size_t i = 0; i < sizes.size(); ++i) {
-      auto get = [&](const std::string& name) -> const Tensor& {
-        auto it = f.tensors.find(name);
-        if (it == f.tensors.end()) {
-          throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is missing", path, name));
-        }
-        if (it->second.dtype != "F32") {
-          throw Error(ErrorCode::parse, fmt::format("{}: tensor '{}' is {}, expected F32", path, name, it->second.dtype));
-        }
-        return it->second;
-      };
       const Tensor& w = get(fmt::format("{}layers.{}.weight", prefix, i));
       const Tensor& b = get(fmt::format("{}layers.{}.bias", prefix, i));
       if (w.shape.size() != 2 || b.shape.size() != 1 || b.shape[0] != w.shape[0]) {

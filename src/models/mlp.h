@@ -1,10 +1,11 @@
 // gemmsift: learned multilayer-perceptron models (kind "mlp"), trained by `gemmsift train`.
 //
-// Inference is a few dense layers with ReLU (one or more such networks, averaged) (BatchNorm is folded into the layers when training
-// ends). Inputs are a feature schema's standardised features, optionally followed by the
-// standardised log of a base model's estimate. The output is a standardised target: the log
-// runtime ("log_us"), or the log of measured over base runtime ("log_residual"). Configs the
-// device's analytical model knows cannot launch (shared memory) are predicted +infinity.
+// Inference is one or more networks of a few dense layers with ReLU, averaged (BatchNorm is
+// folded into the layers when training ends). Inputs are a feature schema's standardised
+// features, optionally followed by the standardised log of a base model's estimate. The output
+// is a standardised target: the log runtime ("log_us"), or the log of measured over base runtime
+// ("log_residual"). Configs the device's analytical model knows cannot launch (shared memory) are
+// predicted +infinity.
 #pragma once
 
 #include <memory>
@@ -58,8 +59,8 @@ class MlpModel final : public PerformanceModel {
  private:
   MlpParts parts_;
   std::string source_;
-  std::unique_ptr<AnalyticalModel> base_;
-  std::vector<std::vector<DenseLayer>> dense_;  // each member's layers, laid out for the kernels  // the device's analytical model: mask and base input
+  std::unique_ptr<AnalyticalModel> base_;       // the device's analytical model: mask and base input
+  std::vector<std::vector<DenseLayer>> dense_;  // each member's layers, laid out for the kernels
 };
 
 ModelKindInfo mlp_model_kind();

@@ -302,9 +302,8 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     if (sm_count <= 0) sm_count = 132;
   }
   // Problems of other devices: training only, each with its own device's analytical base.
-  std::vector<const ProblemData*> extra;
+  std::vector<std::pair<const ProblemData*, const AnalyticalModel*>> extra;
   std::map<std::string, std::shared_ptr<const AnalyticalModel>> bases;
-  std::map<const ProblemData*, const AnalyticalModel*> base_of;
   for (const auto& ds : transfer) {
     const std::string meta_device = ds.meta.value("device", std::string());
     int sms = ds.meta.value("sm_count", 0);
@@ -321,8 +320,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       auto& b = bases[dev];
       if (!b) b = analytical_model_for(dev);
       if (!p.best_us()) continue;
-      extra.push_back(&p);
-      base_of[&p] = b.get();
+      extra.emplace_back(&p, b.get());
     }
     auto f = file_info(ds);
     f["device"] = meta_device;
@@ -344,19 +342,24 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   auto by_position = [&](const ProblemData* a, const ProblemData* b) { return a < b; };
   std::sort(trn.begin(), trn.end(), by_position);
   std::sort(val.begin(), val.end(), by_position);
-  trn.insert(trn.end(), extra.begin(), extra.end());
 
   // Features, base and target of every timed, launchable training row.
   FeatureSchema schema = FeatureSchema::named(opt.schema, sm_count);
   const auto base_model = analytical_model_for(device);
-  const AnalyticalModel& base = *base_model;
+  // Each training problem with the analytical model of its device: transfer problems come last.
+  std::vector<const AnalyticalModel*> trn_base(trn.size(), base_model.get());
+  for (const auto& [p, b] : extra) {
+    trn.push_back(p);
+    trn_base.push_back(b);
+  }
   const auto d = static_cast<Eigen::Index>(schema.size());
   const Eigen::Index in = d + (opt.base_input ? 1 : 0);
   std::vector<FeatureMatrix> blocks;
   std::vector<double> logt, logb, rel;
   Prepared prep;
   std::size_t skipped = 0, total_rows = 0;
-  for (const ProblemData* p : trn) {
+  for (std::size_t t = 0; t < trn.size(); ++t) {
+    const ProblemData* p = trn[t];
     std::vector<Config> cfgs;
     std::vector<double> times;
     for (const auto& r : p->rows) {
@@ -364,8 +367,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       cfgs.push_back(r.config);
       times.push_back(*r.time_us_min);
     }
-    auto other = base_of.find(p);
-    const auto b = (other == base_of.end() ? base : *other->second).estimate(p->problem, cfgs);
+    const auto b = trn_base[t]->estimate(p->problem, cfgs);
     std::vector<Config> keep;
     const double best = *p->best_us();
     const std::size_t begin = logt.size();

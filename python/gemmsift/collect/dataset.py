@@ -123,4 +123,3 @@ def seed_part(sources, part_path, device, keys):
         f.write(",".join(HEADER) + "\n" + format_rows(rows))
     os.replace(tmp, part_path)
     return {problem_key(r) for r in rows}
-
