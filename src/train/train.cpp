@@ -249,12 +249,28 @@ double loss_and_grad(const TrainOptions& o, const Prepared& d, const std::vector
   return loss;
 }
 
+// Eigen blocks its matrix products by the cache sizes it reads from the CPU, and the blocking sets
+// the order of the sums, so the same seed trained other tensors on a CPU with other caches. Fixed
+// sizes remove that machine dependence (not every one: docs/results.md). Restored afterwards;
+// training is single-threaded, and two trainings must not run at once in one process.
+class FixedProductBlocking {
+ public:
+  FixedProductBlocking() { Eigen::setCpuCacheSizes(32 * 1024, 1024 * 1024, 32 * 1024 * 1024); }
+  ~FixedProductBlocking() { Eigen::setCpuCacheSizes(l1_, l2_, l3_); }
+  FixedProductBlocking(const FixedProductBlocking&) = delete;
+  FixedProductBlocking& operator=(const FixedProductBlocking&) = delete;
+
+ private:
+  std::ptrdiff_t l1_ = Eigen::l1CacheSize(), l2_ = Eigen::l2CacheSize(), l3_ = Eigen::l3CacheSize();
+};
+
 }  // namespace
 
 TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions& opt,
                         const std::function<void(const EpochStats&)>& progress,
                         const std::vector<Dataset>& transfer) {
   check_options(opt);
+  const FixedProductBlocking blocking;
   const auto clock_start = std::chrono::steady_clock::now();
   std::vector<const ProblemData*> all;
   std::string device;
@@ -346,9 +362,18 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   // Features, base and target of every timed, launchable training row.
   FeatureSchema schema = FeatureSchema::named(opt.schema, sm_count);
   const auto base_model = analytical_model_for(device);
-  // Each training problem with the analytical model of its device: transfer problems come last.
+  // Each training problem with the analytical model of its device: transfer problems come last,
+  // less those that are a validation problem on another device (its ranking would leak into
+  // training, and validation could no longer compare training with and without transfer data).
   std::vector<const AnalyticalModel*> trn_base(trn.size(), base_model.get());
+  auto device_free = [](Problem p) {
+    p.device.clear();
+    return p.to_string();
+  };
+  std::set<std::string> held_out;
+  for (const ProblemData* p : val) held_out.insert(device_free(p->problem));
   for (const auto& [p, b] : extra) {
+    if (held_out.count(device_free(p->problem))) continue;
     trn.push_back(p);
     trn_base.push_back(b);
   }

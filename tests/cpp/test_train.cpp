@@ -197,6 +197,25 @@ TEST(Train, DeterministicForASeed) {
   EXPECT_NE(predictions(*a.model, data), predictions(*c.model, data));
 }
 
+TEST(Train, SameTensorsWhateverCacheSizesTheCpuReports) {
+  // Eigen blocks products by the CPU's cache sizes; the GPU machine's differ from this one's.
+  const auto l1 = Eigen::l1CacheSize(), l2 = Eigen::l2CacheSize(), l3 = Eigen::l3CacheSize();
+  auto data = synthetic_dataset(10, 3);
+  auto o = small_options();
+  o.epochs = 3;
+  o.batch_problems = 8;
+  const auto reference = predictions(*train_model({data}, o).model, data);
+  Eigen::setCpuCacheSizes(2 * 1024, 8 * 1024, 64 * 1024);
+  const auto tiny = predictions(*train_model({data}, o).model, data);
+  EXPECT_EQ(Eigen::l1CacheSize(), 2 * 1024);  // the process's own setting comes back
+  EXPECT_EQ(Eigen::l2CacheSize(), 8 * 1024);
+  Eigen::setCpuCacheSizes(48 * 1024, 2048 * 1024, 105 * 1024 * 1024);
+  const auto large = predictions(*train_model({data}, o).model, data);
+  Eigen::setCpuCacheSizes(l1, l2, l3);
+  EXPECT_EQ(reference, tiny);
+  EXPECT_EQ(reference, large);
+}
+
 TEST(Train, ProposalPresetAndLossesTrain) {
   auto data = synthetic_dataset(8, 5);
   for (const char* loss : {"mse", "rank", "listnet"}) {
@@ -248,6 +267,15 @@ TEST(Train, TransferDataJoinTrainingOnlyAndNeedTheSameSmCount) {
   EXPECT_EQ(files[1]["file"], "h200-synthetic");
   EXPECT_EQ(files[1]["role"], "transfer");
   EXPECT_EQ(files[1]["device"], "NVIDIA H200");
+
+  // The same problems measured on another device: the twins of the validation problems stay out.
+  auto twin = data;
+  twin.path = "h200-twin";
+  twin.meta["device"] = "NVIDIA H200";
+  for (auto& p : twin.problems) p.problem.device = "NVIDIA H200";
+  auto with_twin = train_model({data}, o, {}, {twin});
+  EXPECT_EQ(with_twin.val_problems, alone.val_problems);
+  EXPECT_EQ(with_twin.train_problems, 2 * alone.train_problems);
 
   auto a100 = synthetic_dataset(4, 23);
   a100.meta["device"] = "NVIDIA A100-SXM4-80GB";
