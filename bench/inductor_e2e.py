@@ -9,7 +9,9 @@ then gets torch._dynamo.reset(); no two problems share a graph or a kernel, the 
 compiled into the kernels):
   stock-default     Inductor's DEFAULT list (the stock max-autotune)
   stock-exhaustive  Inductor's EXHAUSTIVE space, one process per problem killed at --exhaustive-cap s
-  gemmsift-1/3/5/DEFAULT  gemmsift.inductor.install(benchmark_space=k), shipped model for the device
+  gemmsift-1/3/5/DEFAULT  gemmsift.inductor.install(benchmark_space=k) with --model (default: the
+                    shipped model for the device)
+  gemmsift-alt-1/3/5/DEFAULT  the same with --alt-model (two models compared in one run)
   exhaustive-best   the best config of the problem's full EXHAUSTIVE measurement in data/ (the
                     harness's), pinned through a lookup table (with the model's top 1 and ATen):
                     the kernel EXHAUSTIVE finds, without paying for the search
@@ -21,6 +23,10 @@ compiled function (L2 flushed before each launch, minimum of up to 100), % of EX
 method), % of best seen (the same against the fastest kernel any method got in the run), % of
 cuBLAS (cublas_us / kernel_us x 100). Rows of several runs (calls) can be merged: each row is
 compared only with rows of its own run.
+--gpus N shards the problems over N GPUs (problem i on GPU i mod N), one driver per GPU with
+CUDA_VISIBLE_DEVICES and an equal share of the CPU cores for Inductor's compile workers
+(TORCHINDUCTOR_COMPILE_THREADS), so that each GPU's compiles see about the cores a one-GPU machine
+of the same kind has; rows land in DIR/gpuG/rows.jsonl and are merged into DIR/rows.jsonl.
 Writes DIR/e2e.csv, DIR/summary.json, DIR/summary.md, DIR/tradeoff.svg; prints the summary.
 """
 
@@ -39,9 +45,35 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-METHODS = ["cublas", "exhaustive-best", "gemmsift-1", "gemmsift-3", "gemmsift-5", "stock-default",
-           "gemmsift-DEFAULT", "stock-exhaustive"]
+METHODS = ["cublas", "exhaustive-best", "gemmsift-1", "gemmsift-3", "gemmsift-5", "gemmsift-alt-1",
+           "gemmsift-alt-3", "gemmsift-alt-5", "stock-default", "gemmsift-DEFAULT", "gemmsift-alt-DEFAULT",
+           "stock-exhaustive"]
 DATA = {"NT": "data/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz", "NN": "data/h100-80gb-hbm3_bf16_NN_test_llm.csv.gz"}
+
+
+def model_id(spec):
+    """A model spec as rows record it: a file's name and the start of its SHA-256."""
+    if not os.path.isfile(spec):
+        return spec
+    import hashlib
+    with open(spec, "rb") as f:
+        return f"{os.path.basename(spec)} sha256:{hashlib.sha256(f.read()).hexdigest()[:12]}"
+
+
+def all_methods(rows):
+    """METHODS, then any other method the rows hold, in a stable order."""
+    return METHODS + sorted({r["method"] for r in rows} - set(METHODS))
+
+
+def parse_subset(which):
+    """'i;j;a-b' -> [i, j, a, ..., b]; '' -> None (all)."""
+    if not which:
+        return None
+    out = []
+    for part in which.split(";"):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return out
 
 
 def load_problems(path):
@@ -94,12 +126,13 @@ def worker(args):
     if args.only is not None:
         problems = [problems[i] for i in args.only]
     hook = None
+    model = args.alt_model if method.startswith("gemmsift-alt-") else args.model
     if method.startswith("gemmsift-") or method == "exhaustive-best":
         import gemmsift.inductor as gi
         if method == "exhaustive-best":
-            hook = gi.install(benchmark_space=1, lut=args.lut, model="auto")
+            hook = gi.install(benchmark_space=1, lut=args.lut, model=model)
         else:
-            hook = gi.install(benchmark_space=method.split("-", 1)[1], model="auto")
+            hook = gi.install(benchmark_space=method.rsplit("-", 1)[1], model=model)
     ic.max_autotune_gemm_search_space = "EXHAUSTIVE" if method == "stock-exhaustive" else "DEFAULT"
     # Fresh cache folders per process and distinct problems make every compile a cold one.
     counts = []
@@ -159,6 +192,7 @@ def worker(args):
                 row.update({"status": f"error: {type(e).__name__}: {e}"[:300]})
             if hook is not None:
                 row["gemmsift_fallbacks"] = hook.stats["fallbacks"]
+                row["model"] = model_id(model)
             out.write(json.dumps(row) + "\n")
             out.flush()
             print(f"{method:>17} {layout} {m}x{n}x{k}: {row.get('compile_s', float('nan')):.2f} s, "
@@ -181,8 +215,9 @@ def summarize(rows, problems, out_dir, cap):
     by = {}
     for r in rows:
         by[(r.get("run", ""), r["method"], r["layout"], r["m"], r["n"], r["k"])] = r
+    methods = all_methods(rows)
     table = []
-    for method in METHODS:
+    for method in methods:
         for (run, mm, *p), r in sorted(by.items(), key=lambda kv: (kv[0][0], problems.index(tuple(kv[0][2:])) if tuple(kv[0][2:]) in problems else 0)):
             if mm != method or tuple(p) not in problems:
                 continue
@@ -191,7 +226,7 @@ def summarize(rows, problems, out_dir, cap):
             # config, pinned) or stock EXHAUSTIVE compiled; and the fastest kernel any method got
             # for the problem in this run (each picks from the EXHAUSTIVE space or ATen, as stock
             # EXHAUSTIVE does), the stricter of the two.
-            seen = [by.get((run, other, *p), {}) for other in METHODS]
+            seen = [by.get((run, other, *p), {}) for other in methods]
             best_seen = min([x["kernel_us"] for x in seen if x.get("status") == "ok"] or [float("nan")])
             refs = [by.get((run, ref, *p), {}) for ref in ("exhaustive-best", "stock-exhaustive")]
             best = min([x["kernel_us"] for x in refs if x.get("status") == "ok"] or [float("nan")])
@@ -212,12 +247,12 @@ def summarize(rows, problems, out_dir, cap):
 
     summary = {"device": rows[0]["device"] if rows else "", "torch": rows[0].get("torch", "") if rows else "",
                "problems": len(problems), "exhaustive_cap_s": cap, "methods": {}}
-    for method in METHODS:
+    for method in methods:
         mine = [r for r in table if r["method"] == method]
         ok = [r for r in mine if r.get("status") == "ok"]
         if not mine:
             continue
-        s = {"problems": len(mine), "ok": len(ok),
+        s = {"problems": len(mine), "ok": len(ok), "models": sorted({r["model"] for r in mine if r.get("model")}),
              "distinct_problems_ok": len({(r["layout"], r["m"], r["n"], r["k"]) for r in ok}), "capped": sum(1 for r in mine if r.get("status") == "capped"),
              "compile_s_total": sum(r["compile_s"] for r in ok), "compile_s_median": statistics.median([r["compile_s"] for r in ok]) if ok else None,
              "choices_median": statistics.median([r["choices"] for r in ok]) if ok else None,
@@ -234,7 +269,7 @@ def summarize(rows, problems, out_dir, cap):
     exh = [r for r in rows if r["method"] == "stock-exhaustive"]
     if any(r.get("status") == "capped" for r in exh):  # the cap the rows were run with
         summary["exhaustive_cap_s"] = max(r["compile_s"] for r in exh if r.get("status") == "capped")
-    for method in METHODS:
+    for method in methods:
         if method not in summary["methods"] or method.startswith("stock") or method == "cublas":
             continue
         pairs = []
@@ -327,16 +362,67 @@ def write_svg(summary, path):
         f.write("\n".join(out) + "\n")
 
 
+def shard_plan(methods, exhaustive_problems, count, n):
+    """Problem i of the list run goes to GPU i mod n. Per GPU: the positions it runs, its --methods
+    (METHOD@subsets renumbered into its own list; a method none of whose problems it has is left
+    out) and its --exhaustive-problems, both as strings."""
+    plan = []
+    for g in range(n):
+        mine = [j for j in range(count) if j % n == g]
+        local = {j: pos for pos, j in enumerate(mine)}
+        specs = []
+        for spec in methods.split(","):
+            method, _, which = spec.partition("@")
+            subset = parse_subset(which)
+            if subset is None:
+                specs.append(method)
+            elif any(j in local for j in subset):
+                specs.append(method + "@" + ";".join(str(local[j]) for j in subset if j in local))
+        exh = [str(local[int(x)]) for x in exhaustive_problems.split(",") if x and int(x) in local]
+        plan.append((mine, ",".join(specs), ",".join(exh)))
+    return plan
+
+
+def run_sharded(args, problems, indices):
+    """One driver per GPU (shard_plan), then the merged rows."""
+    n = args.gpus
+    cores = os.cpu_count() or n
+    procs = []
+    for g, (mine, specs, exh) in enumerate(shard_plan(args.methods, args.exhaustive_problems, len(problems), n)):
+        cmd = [sys.executable, os.path.abspath(__file__), "--out", os.path.join(args.out, f"gpu{g}"),
+               "--problems", args.problems, "--select", ",".join(str(indices[j]) for j in mine),
+               "--methods", specs, "--exhaustive-problems", exh,
+               "--exhaustive-cap", str(args.exhaustive_cap), "--model", args.model]
+        if args.alt_model:
+            cmd += ["--alt-model", args.alt_model]
+        env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(g), TORCHINDUCTOR_COMPILE_THREADS=str(max(1, cores // n)))
+        log = open(os.path.join(args.out, f"gpu{g}.log"), "a")
+        procs.append((subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT), log))
+    for proc, log in procs:
+        proc.wait()
+        log.close()
+    rows = []
+    for g in range(n):
+        path = os.path.join(args.out, f"gpu{g}", "rows.jsonl")
+        if os.path.exists(path):
+            rows += [json.loads(line) for line in open(path)]
+    with open(os.path.join(args.out, "rows.jsonl"), "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in rows)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="/tmp/e2e")
     ap.add_argument("--problems", default=os.path.join(HERE, "inductor_e2e_problems.csv"))
-    ap.add_argument("--methods", default=",".join(METHODS),
+    ap.add_argument("--methods", default=",".join(m for m in METHODS if "-alt-" not in m),
                     help="comma list; METHOD@i;j;a-b runs METHOD on those problems only")
     ap.add_argument("--select", type=lambda s: [int(x) for x in s.split(",")], default=None,
                     help="only these problems (0-based indices into --problems)")
     ap.add_argument("--exhaustive-problems", default="", help="indices of problems for stock-exhaustive (comma list)")
     ap.add_argument("--exhaustive-cap", type=float, default=120.0)
+    ap.add_argument("--model", default="auto", help="model of the gemmsift-K methods and exhaustive-best's top 1")
+    ap.add_argument("--alt-model", default=None, help="model of the gemmsift-alt-K methods")
+    ap.add_argument("--gpus", type=int, default=1, help="shard the problems over this many GPUs")
     ap.add_argument("--summarize-only", action="store_true")
     ap.add_argument("--budget-s", type=float, default=None, help="stop starting problems after this many seconds")
     ap.add_argument("--worker"), ap.add_argument("--rows"), ap.add_argument("--lut")
@@ -344,33 +430,33 @@ def main():
     args = ap.parse_args()
     if args.worker:
         return worker(args)
+    if any("-alt-" in m for m in args.methods.split(",")) and not args.alt_model:
+        ap.error("gemmsift-alt-K methods need --alt-model")
 
     os.makedirs(args.out, exist_ok=True)
     problems = load_problems(args.problems)
-    if args.select:
-        problems = [problems[i] for i in args.select]
+    indices = args.select if args.select else list(range(len(problems)))
+    problems = [problems[i] for i in indices]
     rows_path = os.path.join(args.out, "rows.jsonl")
     methods = [m for m in args.methods.split(",") if m]
-    if not args.summarize_only:
+    if args.budget_s and not args.summarize_only:
+        os.environ["GEMMSIFT_E2E_DEADLINE"] = str(time.time() + args.budget_s)
+    os.environ.setdefault("GEMMSIFT_E2E_RUN", time.strftime("%Y%m%dT%H%M%S"))
+    if args.gpus > 1 and not args.summarize_only:
+        run_sharded(args, problems, indices)
+    elif not args.summarize_only:
         lut = os.path.join(args.out, "exhaustive_best_lut.json")
         oracle_table(problems, [os.path.join(ROOT, f) for f in DATA.values()], lut)
         problems_file = os.path.join(args.out, "problems.csv")
         with open(problems_file, "w") as f:
             f.write("layout,m,n,k\n" + "".join(f"{l},{m},{n},{k}\n" for l, m, n, k in problems))
-        if args.budget_s:
-            os.environ["GEMMSIFT_E2E_DEADLINE"] = str(time.time() + args.budget_s)
-        os.environ.setdefault("GEMMSIFT_E2E_RUN", time.strftime("%Y%m%dT%H%M%S"))
         env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python") + os.pathsep + os.environ.get("PYTHONPATH", ""),
                    PYTHONUNBUFFERED="1")
-        base = [sys.executable, os.path.abspath(__file__), "--problems", problems_file, "--rows", rows_path, "--lut", lut]
+        base = [sys.executable, os.path.abspath(__file__), "--problems", problems_file, "--rows", rows_path, "--lut", lut,
+                "--model", args.model] + (["--alt-model", args.alt_model] if args.alt_model else [])
         for spec in methods:
             method, _, which = spec.partition("@")
-            subset = None
-            if which:  # method@i,j,a-b: only these problems (indices into the list run)
-                subset = []
-                for part in which.split(";"):
-                    lo, _, hi = part.partition("-")
-                    subset += list(range(int(lo), int(hi or lo) + 1))
+            subset = parse_subset(which)  # method@i;j;a-b: only these problems (indices into the list run)
             t0 = time.time()
             # Fresh cache folders for each method's process, set before torch starts: Triton's
             # compile workers inherit them (changing them mid-process made every benchmarked

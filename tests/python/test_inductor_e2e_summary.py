@@ -77,3 +77,22 @@ def test_oracle_table_holds_each_problems_fastest_config(tmp_path):
     assert (c["block_m"], c["num_stages"], c["measured_us"]) == (64, 3, 4.0)
     import gemmsift
     assert gemmsift.LookupTable(str(out)).warnings == []  # a valid gemmsift table
+
+
+def test_shard_plan_renumbers_subsets_per_gpu():
+    plan = e2e.shard_plan("cublas,gemmsift-5@1;4-5,stock-default@0", "2,3,4", 7, 2)
+    # GPU 0 runs positions 0, 2, 4, 6; GPU 1 runs 1, 3, 5
+    assert plan[0] == ([0, 2, 4, 6], "cublas,gemmsift-5@2,stock-default@0", "1,2")
+    assert plan[1] == ([1, 3, 5], "cublas,gemmsift-5@0;2", "1")
+    assert e2e.parse_subset("") is None and e2e.parse_subset("3;5-7") == [3, 5, 6, 7]
+
+
+def test_summary_keeps_methods_it_does_not_know_and_the_models(tmp_path):
+    rows = [row("a", "exhaustive-best", P1, 10.0), row("a", "gemmsift-alt-5", P1, 12.5),
+            row("a", "gemmsift-beta-2", P1, 10.0)]
+    rows[1]["model"] = "old.safetensors sha256:0123456789ab"
+    e2e.summarize(rows, [P1], str(tmp_path), 150.0)
+    s = json.loads((tmp_path / "summary.json").read_text())["methods"]
+    assert s["gemmsift-alt-5"]["geomean_pct_of_exhaustive_best"] == pytest.approx(80.0)
+    assert s["gemmsift-alt-5"]["models"] == ["old.safetensors sha256:0123456789ab"]
+    assert s["gemmsift-beta-2"]["geomean_pct_of_best_seen"] == pytest.approx(100.0)
