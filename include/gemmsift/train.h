@@ -70,8 +70,10 @@ struct TrainResult {
 // Trains on the timed rows (ok and abandoned) of every problem in `datasets`, which must all come
 // from one device: the model's. `transfer` datasets come from other devices with the same SM count
 // (an H200's for an H100 model, say): their problems join the training problems only (validation
-// stays on the model's device) and their analytical base is their own device's, so what they teach
-// is the correction to the analytical model. Errors: Error(invalid_argument) for bad options, mixed
+// stays on the model's device; a transfer problem that is one of the validation problems there
+// stays out) and their analytical base is their own device's, so what they teach is the
+// correction to the analytical model. Deterministic for a seed, whatever the CPU's cache sizes or
+// where the problems lie in memory. Errors: Error(invalid_argument) for bad options, mixed
 // devices, a transfer device of another SM count or too little data.
 TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions& options,
                         const std::function<void(const EpochStats&)>& progress = {},

@@ -27,8 +27,8 @@ void add_train_commands(CLI::App& app) {
     auto a = std::make_shared<Args>();
     cmd->add_option("--data", a->data, "training datasets (repeat); one device")->required();
     cmd->add_option("--transfer-data", a->transfer,
-                    "datasets of another device with the same SM count (repeat): training problems only, "
-                    "each with its own device's analytical base");
+                    "datasets of another device with the same SM count (repeat): training problems only "
+                    "(less the validation problems' twins), each with its own device's analytical base");
     cmd->add_option("-o,--output", a->out, "model file to write (.safetensors)")->required();
     cmd->add_option("--preset", a->preset, "proposal (the fast_autotune MLP) or gemmsift; flags below override it")
         ->capture_default_str();

@@ -352,12 +352,13 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   std::shuffle(order.begin(), order.end(), rng);
   std::size_t n_val = static_cast<std::size_t>(std::llround(opt.val_fraction * static_cast<double>(all.size())));
   if (opt.val_fraction > 0) n_val = std::clamp<std::size_t>(n_val, 1, all.size() - 1);
+  // Each part keeps the files' order (positions in `all`; not addresses, whose order across the
+  // datasets' separate allocations differs between machines), whatever the shuffle's details.
+  const auto val_end = order.begin() + static_cast<std::ptrdiff_t>(n_val);
+  std::sort(order.begin(), val_end);
+  std::sort(val_end, order.end());
   std::vector<const ProblemData*> val, trn;
   for (std::size_t i = 0; i < order.size(); ++i) (i < n_val ? val : trn).push_back(all[order[i]]);
-  // Keep the file order within each part, so the split does not depend on the shuffle's details.
-  auto by_position = [&](const ProblemData* a, const ProblemData* b) { return a < b; };
-  std::sort(trn.begin(), trn.end(), by_position);
-  std::sort(val.begin(), val.end(), by_position);
 
   // Features, base and target of every timed, launchable training row.
   FeatureSchema schema = FeatureSchema::named(opt.schema, sm_count);

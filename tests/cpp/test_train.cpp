@@ -216,6 +216,31 @@ TEST(Train, SameTensorsWhateverCacheSizesTheCpuReports) {
   EXPECT_EQ(reference, large);
 }
 
+TEST(Train, SameModelWhereverTheProblemsLieInMemory) {
+  // The same two datasets twice, their problems stored in the opposite address order the second
+  // time: the training order must follow the files, not the addresses (which differ by machine).
+  auto o = small_options();
+  o.epochs = 3;
+  std::vector<Dataset> first{synthetic_dataset(8, 41), synthetic_dataset(8, 42)};
+  const bool first_order = &first[0].problems[0] < &first[1].problems[0];
+  std::vector<ProblemData> x, y;
+  x.reserve(8);
+  y.reserve(8);
+  auto& for_a = (x.data() < y.data()) == first_order ? y : x;
+  auto& for_b = &for_a == &x ? y : x;
+  for_a.assign(first[0].problems.begin(), first[0].problems.end());
+  for_b.assign(first[1].problems.begin(), first[1].problems.end());
+  std::vector<Dataset> second(2);
+  for (int i : {0, 1}) {
+    second[i].path = first[i].path;
+    second[i].meta = first[i].meta;
+  }
+  second[0].problems = std::move(for_a);  // a move keeps the storage
+  second[1].problems = std::move(for_b);
+  ASSERT_NE(first_order, &second[0].problems[0] < &second[1].problems[0]);
+  EXPECT_EQ(predictions(*train_model(first, o).model, first[1]), predictions(*train_model(second, o).model, first[1]));
+}
+
 TEST(Train, ProposalPresetAndLossesTrain) {
   auto data = synthetic_dataset(8, 5);
   for (const char* loss : {"mse", "rank", "listnet"}) {
