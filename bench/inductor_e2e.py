@@ -127,6 +127,7 @@ def worker(args):
         problems = [problems[i] for i in args.only]
     hook = None
     model = args.alt_model if method.startswith("gemmsift-alt-") else args.model
+    model_name = model_id(model)
     if method.startswith("gemmsift-") or method == "exhaustive-best":
         import gemmsift.inductor as gi
         if method == "exhaustive-best":
@@ -192,7 +193,7 @@ def worker(args):
                 row.update({"status": f"error: {type(e).__name__}: {e}"[:300]})
             if hook is not None:
                 row["gemmsift_fallbacks"] = hook.stats["fallbacks"]
-                row["model"] = model_id(model)
+                row["model"] = model_name
             out.write(json.dumps(row) + "\n")
             out.flush()
             print(f"{method:>17} {layout} {m}x{n}x{k}: {row.get('compile_s', float('nan')):.2f} s, "
