@@ -250,9 +250,9 @@ double loss_and_grad(const TrainOptions& o, const Prepared& d, const std::vector
 }
 
 // Eigen blocks its matrix products by the cache sizes it reads from the CPU, and the blocking sets
-// the order of the sums, so the same seed trained other tensors on a CPU with other caches. Fixed
-// sizes remove that machine dependence (not every one: docs/results.md). Restored afterwards;
-// training is single-threaded, and two trainings must not run at once in one process.
+// the order of the sums, so the same seed trained other tensors on a CPU with other caches: the
+// sizes are fixed while training. Restored afterwards; training is single-threaded, and two
+// trainings must not run at once in one process.
 class FixedProductBlocking {
  public:
   FixedProductBlocking() { Eigen::setCpuCacheSizes(32 * 1024, 1024 * 1024, 32 * 1024 * 1024); }

@@ -6,8 +6,9 @@
 # need it (METHODS1: cuBLAS, stock DEFAULT, the reference model); then the new model's methods
 # (METHODS2: by default with stock EXHAUSTIVE capped and k = DEFAULT with what the budget leaves;
 # METHODS2="" skips the phase). Between them, whether the new model's tensors equal REF's (for REF
-# trained here with the same arguments: whether both machines train the same model). A call
-# killed at its time limit still returns the rows measured so far.
+# trained here with the same arguments: whether both machines train the same model). An EXIT trap
+# copies the rows measured so far, for a call stopped at its time limit (not yet seen to work
+# there: session 6's stopped call returned only what was already under $OUT).
 #   TRAIN="--data ... --name ..." REF=models/OLD.safetensors RUN=tag EXH=8,13 CAP=200 \
 #   B1=170 B2=380 [METHODS1=...] [METHODS2=...] [E2E_ARGS="--select 0,3"] bash tools/gpu/job_train_e2e.sh
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Under $OUT: the new model, the training log,
