@@ -7,8 +7,8 @@
 # (METHODS2: by default with stock EXHAUSTIVE capped and k = DEFAULT with what the budget leaves;
 # METHODS2="" skips the phase). Between them, whether the new model's tensors equal REF's (for REF
 # trained here with the same arguments: whether both machines train the same model). An EXIT trap
-# copies the rows measured so far, for a call stopped at its time limit (not yet seen to work
-# there: session 6's stopped call returned only what was already under $OUT).
+# and a loop every 20 s copy the rows measured so far under $OUT (a call stopped at its time limit
+# is killed without running the trap: session 6's returned only what was already under $OUT).
 #   TRAIN="--data ... --name ..." REF=models/OLD.safetensors RUN=tag EXH=8,13 CAP=200 \
 #   B1=170 B2=380 [METHODS1=...] [METHODS2=...] [E2E_ARGS="--select 0,3"] bash tools/gpu/job_train_e2e.sh
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Under $OUT: the new model, the training log,
@@ -24,13 +24,18 @@ cp "$REF" $ref
 # shellcheck disable=SC2086  # TRAIN holds several arguments
 ( time .device-carry/gemmsift train $TRAIN -o $new ) >$OUT/train.log 2>&1 &
 train=$!
-save() {  # the drivers' rows (each GPU's) and logs, also when the call is killed
-  if ls /tmp/e2e/gpu*/rows.jsonl >/dev/null 2>&1; then cat /tmp/e2e/gpu*/rows.jsonl >$OUT/rows.jsonl
-  else cp /tmp/e2e/rows.jsonl $OUT/ 2>/dev/null; fi
+save() {  # the drivers' rows (each GPU's) and logs so far, under $OUT
+  if ls /tmp/e2e/gpu*/rows.jsonl >/dev/null 2>&1; then cat /tmp/e2e/gpu*/rows.jsonl >$OUT/rows.jsonl.part
+  else cp /tmp/e2e/rows.jsonl $OUT/rows.jsonl.part 2>/dev/null; fi
+  [ -f $OUT/rows.jsonl.part ] && mv $OUT/rows.jsonl.part $OUT/rows.jsonl
   cp /tmp/e2e/summary.md $OUT/ 2>/dev/null
   cat /tmp/e2e/gpu*.log 2>/dev/null | gzip >$OUT/e2e_drivers.log.gz
 }
-trap save EXIT
+# Every 20 s as well as at the end: a call killed at its time limit runs no EXIT trap, and what
+# is under $OUT comes back all the same.
+( while sleep 20; do save; done ) &
+saver=$!
+trap 'kill $saver 2>/dev/null; save' EXIT
 # shellcheck disable=SC2206  # E2E_ARGS holds several arguments
 e2e=(python3 bench/inductor_e2e.py --out /tmp/e2e --gpus "$gpus" --alt-model $ref ${E2E_ARGS:-})
 "${e2e[@]}" --budget-s "${B1:-170}" --methods "${METHODS1-cublas,stock-default,gemmsift-alt-5}" | tail -6
