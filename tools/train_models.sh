@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 G=build/gemmsift
 D=data
-H100_TRAIN="--data $D/h100-80gb-hbm3_bf16_NT_train_llm.csv.gz --data $D/h100-80gb-hbm3_bf16_NN_train_llm.csv.gz --data $D/h100-80gb-hbm3_bf16_NT_train_random.csv.gz"
+H100_TRAIN="--data $D/h100-80gb-hbm3_bf16_NT_train_llm.csv.gz --data $D/h100-80gb-hbm3_bf16_NN_train_llm.csv.gz --data $D/h100-80gb-hbm3_bf16_NT_train_random.csv.gz --data $D/h100-80gb-hbm3_bf16_NN_train_random.csv.gz"
 H200_TRAIN="--data $D/h200_bf16_NT_train_llm.csv.gz --data $D/h200_bf16_NN_train_llm.csv.gz --data $D/h200_bf16_NT_train_random.csv.gz"
 # The H200's random-shape problems also teach the H100 model's correction to the analytical model
 # (same 132 SMs; those of the H100 validation shapes stay out; docs/results.md). The proposal's MLP
@@ -29,6 +29,7 @@ evaluate() {  # test set, analytical spec, device slug
 evaluate $D/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h100-80gb-hbm3_bf16_NN_test_llm.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h100-80gb-hbm3_bf16_NT_test_random.csv.gz analytical h100-80gb-hbm3
+evaluate $D/h100-80gb-hbm3_bf16_NN_test_random.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h200_bf16_NN_test_llm.csv.gz analytical:device=H200 h200
 evaluate $D/h200_bf16_NT_test_random.csv.gz analytical:device=H200 h200
 evaluate $D/h200_bf16_NN_test_random.csv.gz analytical:device=H200 h200
