@@ -12,6 +12,7 @@
 #include <numeric>
 #include <random>
 #include <set>
+#include <tuple>
 
 #include "core/file_util.h"
 #include "gemmsift/error.h"
@@ -159,6 +160,8 @@ struct Prepared {
   std::vector<float> y;         // standardised target
   std::vector<float> rel;       // log(t / t_best of the problem)
   std::vector<std::pair<std::size_t, std::size_t>> ranges;  // rows of each problem
+  double base_mean = 0, base_std = 1, target_mean = 0, target_std = 1;  // of log(base), target
+  std::size_t rows = 0, skipped = 0;  // rows kept; rows left out (no base estimate: cannot launch)
 };
 
 std::string iso_now() {
@@ -264,19 +267,22 @@ class FixedProductBlocking {
   std::ptrdiff_t l1_ = Eigen::l1CacheSize(), l2_ = Eigen::l2CacheSize(), l3_ = Eigen::l3CacheSize();
 };
 
-}  // namespace
 
-TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions& opt,
-                        const std::function<void(const EpochStats&)>& progress,
-                        const std::vector<Dataset>& transfer) {
-  check_options(opt);
-  const FixedProductBlocking blocking;
-  const auto clock_start = std::chrono::steady_clock::now();
+// The training problems: those of the model's device (`all`, in the files' order) and the transfer
+// problems, each with its own device's analytical base; what the model file records about them.
+struct Gathered {
   std::vector<const ProblemData*> all;
+  std::vector<std::pair<const ProblemData*, const AnalyticalModel*>> extra;
+  std::map<std::string, std::shared_ptr<const AnalyticalModel>> bases;  // owns extra's bases
   std::string device;
   int sm_count = 0;
   std::set<std::string> dtypes, layouts;
   nlohmann::json data_info = nlohmann::json::array();
+  nlohmann::json versions;
+};
+
+Gathered gather(const std::vector<Dataset>& datasets, const std::vector<Dataset>& transfer) {
+  Gathered g;
   auto file_info = [](const Dataset& ds) {
     nlohmann::json f = {{"file", ds.path}, {"problems", ds.problems.size()}, {"rows", ds.rows()},
                         {"sample", ds.meta.value("sample", 0)}};
@@ -287,39 +293,35 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     }
     return f;
   };
-  nlohmann::json versions;
   for (const auto& ds : datasets) {
     const std::string meta_device = ds.meta.value("device", std::string());
     for (const auto& p : ds.problems) {
       const std::string& dev = p.problem.device.empty() ? meta_device : p.problem.device;
-      if (device.empty()) device = dev;
-      if (dev != device) {
+      if (g.device.empty()) g.device = dev;
+      if (dev != g.device) {
         throw Error(ErrorCode::invalid_argument,
                     fmt::format("train: {} holds rows of '{}' but earlier data are from '{}': train one model per device",
-                                ds.path, dev, device));
+                                ds.path, dev, g.device));
       }
-      if (p.best_us()) all.push_back(&p);
-      dtypes.insert(std::string(to_string(p.problem.dtype)));
-      layouts.insert(std::string(to_string(p.problem.layout)));
+      if (p.best_us()) g.all.push_back(&p);
+      g.dtypes.insert(std::string(to_string(p.problem.dtype)));
+      g.layouts.insert(std::string(to_string(p.problem.layout)));
     }
-    if (sm_count == 0) sm_count = ds.meta.value("sm_count", 0);
+    if (g.sm_count == 0) g.sm_count = ds.meta.value("sm_count", 0);
     for (const char* key : {"torch", "triton", "cuda", "driver"}) {
-      if (ds.meta.contains(key) && !versions.contains(key)) versions[key] = ds.meta[key];
+      if (ds.meta.contains(key) && !g.versions.contains(key)) g.versions[key] = ds.meta[key];
     }
-    data_info.push_back(file_info(ds));
+    g.data_info.push_back(file_info(ds));
   }
-  if (device.empty()) throw Error(ErrorCode::invalid_argument, "train: the data name no device");
+  if (g.device.empty()) throw Error(ErrorCode::invalid_argument, "train: the data name no device");
   auto sm_count_of = [](const std::string& dev) {
     auto d = find_device(dev);
     return d ? d->sm_count : 0;
   };
-  if (sm_count <= 0) {
-    sm_count = sm_count_of(device);
-    if (sm_count <= 0) sm_count = 132;
+  if (g.sm_count <= 0) {
+    g.sm_count = sm_count_of(g.device);
+    if (g.sm_count <= 0) g.sm_count = 132;
   }
-  // Problems of other devices: training only, each with its own device's analytical base.
-  std::vector<std::pair<const ProblemData*, const AnalyticalModel*>> extra;
-  std::map<std::string, std::shared_ptr<const AnalyticalModel>> bases;
   for (const auto& ds : transfer) {
     const std::string meta_device = ds.meta.value("device", std::string());
     int sms = ds.meta.value("sm_count", 0);
@@ -327,65 +329,76 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       const std::string& dev = p.problem.device.empty() ? meta_device : p.problem.device;
       if (dev.empty()) throw Error(ErrorCode::invalid_argument, fmt::format("train: {} names no device", ds.path));
       if (sms <= 0) sms = sm_count_of(dev);
-      if (sms != sm_count) {
+      if (sms != g.sm_count) {
         throw Error(ErrorCode::invalid_argument,
                     fmt::format("train: transfer data {} come from '{}' with {} SMs, the model's device '{}' has {}: "
                                 "features such as waves would not mean the same",
-                                ds.path, dev, sms, device, sm_count));
+                                ds.path, dev, sms, g.device, g.sm_count));
       }
-      auto& b = bases[dev];
+      auto& b = g.bases[dev];
       if (!b) b = analytical_model_for(dev);
       if (!p.best_us()) continue;
-      extra.emplace_back(&p, b.get());
+      g.extra.emplace_back(&p, b.get());
     }
     auto f = file_info(ds);
     f["device"] = meta_device;
     f["role"] = "transfer";
-    data_info.push_back(std::move(f));
+    g.data_info.push_back(std::move(f));
   }
-  if (all.size() < 2) throw Error(ErrorCode::invalid_argument, fmt::format("train: {} problems with timed rows; need at least 2", all.size()));
+  if (g.all.size() < 2) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("train: {} problems with timed rows; need at least 2", g.all.size()));
+  }
+  return g;
+}
 
-  // Split by problem.
-  std::mt19937_64 rng(opt.seed);
-  std::vector<std::size_t> order(all.size());
+// Validation and training problems, each training problem with its analytical base.
+struct Split {
+  std::vector<const ProblemData*> val, trn;
+  std::vector<const AnalyticalModel*> trn_base;
+};
+
+// Splits the device's problems by problem (`rng` draws the split and goes on to train member 0),
+// then appends the transfer problems, less those that are a validation problem on another device
+// (its ranking would leak into training, and validation could no longer compare training with
+// and without transfer data).
+Split split_problems(const Gathered& g, const TrainOptions& opt, std::mt19937_64& rng, const AnalyticalModel* base) {
+  std::vector<std::size_t> order(g.all.size());
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
-  std::size_t n_val = static_cast<std::size_t>(std::llround(opt.val_fraction * static_cast<double>(all.size())));
-  if (opt.val_fraction > 0) n_val = std::clamp<std::size_t>(n_val, 1, all.size() - 1);
+  std::size_t n_val = static_cast<std::size_t>(std::llround(opt.val_fraction * static_cast<double>(g.all.size())));
+  if (opt.val_fraction > 0) n_val = std::clamp<std::size_t>(n_val, 1, g.all.size() - 1);
   // Each part keeps the files' order (positions in `all`; not addresses, whose order across the
   // datasets' separate allocations differs between machines), whatever the shuffle's details.
   const auto val_end = order.begin() + static_cast<std::ptrdiff_t>(n_val);
   std::sort(order.begin(), val_end);
   std::sort(val_end, order.end());
-  std::vector<const ProblemData*> val, trn;
-  for (std::size_t i = 0; i < order.size(); ++i) (i < n_val ? val : trn).push_back(all[order[i]]);
-
-  // Features, base and target of every timed, launchable training row.
-  FeatureSchema schema = FeatureSchema::named(opt.schema, sm_count);
-  const auto base_model = analytical_model_for(device);
-  // Each training problem with the analytical model of its device: transfer problems come last,
-  // less those that are a validation problem on another device (its ranking would leak into
-  // training, and validation could no longer compare training with and without transfer data).
-  std::vector<const AnalyticalModel*> trn_base(trn.size(), base_model.get());
+  Split s;
+  for (std::size_t i = 0; i < order.size(); ++i) (i < n_val ? s.val : s.trn).push_back(g.all[order[i]]);
+  s.trn_base.assign(s.trn.size(), base);
   auto device_free = [](Problem p) {
     p.device.clear();
     return p.to_string();
   };
   std::set<std::string> held_out;
-  for (const ProblemData* p : val) held_out.insert(device_free(p->problem));
-  for (const auto& [p, b] : extra) {
+  for (const ProblemData* p : s.val) held_out.insert(device_free(p->problem));
+  for (const auto& [p, b] : g.extra) {
     if (held_out.count(device_free(p->problem))) continue;
-    trn.push_back(p);
-    trn_base.push_back(b);
+    s.trn.push_back(p);
+    s.trn_base.push_back(b);
   }
+  return s;
+}
+
+// Features, base and target of every timed, launchable training row, standardised; `schema` is
+// fitted to the training rows.
+Prepared prepare_rows(const Split& s, FeatureSchema& schema, const TrainOptions& opt) {
   const auto d = static_cast<Eigen::Index>(schema.size());
   const Eigen::Index in = d + (opt.base_input ? 1 : 0);
   std::vector<FeatureMatrix> blocks;
   std::vector<double> logt, logb, rel;
   Prepared prep;
-  std::size_t skipped = 0, total_rows = 0;
-  for (std::size_t t = 0; t < trn.size(); ++t) {
-    const ProblemData* p = trn[t];
+  for (std::size_t t = 0; t < s.trn.size(); ++t) {
+    const ProblemData* p = s.trn[t];
     std::vector<Config> cfgs;
     std::vector<double> times;
     for (const auto& r : p->rows) {
@@ -393,13 +406,13 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       cfgs.push_back(r.config);
       times.push_back(*r.time_us_min);
     }
-    const auto b = trn_base[t]->estimate(p->problem, cfgs);
+    const auto b = s.trn_base[t]->estimate(p->problem, cfgs);
     std::vector<Config> keep;
     const double best = *p->best_us();
     const std::size_t begin = logt.size();
     for (std::size_t i = 0; i < cfgs.size(); ++i) {
       if (!std::isfinite(b[i]) || !(times[i] > 0)) {
-        ++skipped;
+        ++prep.skipped;
         continue;
       }
       keep.push_back(cfgs[i]);
@@ -413,7 +426,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     blocks.push_back(std::move(f));
     prep.ranges.emplace_back(begin, logt.size());
   }
-  total_rows = logt.size();
+  const std::size_t total_rows = prep.rows = logt.size();
   if (total_rows < 2) throw Error(ErrorCode::invalid_argument, "train: fewer than 2 usable training rows");
   FeatureMatrix raw(static_cast<Eigen::Index>(total_rows), d);
   {
@@ -428,98 +441,150 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   auto mean_std = [](const std::vector<double>& v) {
     const double n = static_cast<double>(v.size());
     const double m = std::accumulate(v.begin(), v.end(), 0.0) / n;
-    double s = 0;
-    for (double x : v) s += (x - m) * (x - m);
-    s = n > 1 ? std::sqrt(s / (n - 1)) : 1.0;
-    return std::pair<double, double>(m, s > 1e-12 ? s : 1.0);
+    double sq = 0;
+    for (double x : v) sq += (x - m) * (x - m);
+    sq = n > 1 ? std::sqrt(sq / (n - 1)) : 1.0;
+    return std::pair<double, double>(m, sq > 1e-12 ? sq : 1.0);
   };
-  const auto bnorm = mean_std(logb);
-  const double bmean = bnorm.first, bstd = bnorm.second;
+  std::tie(prep.base_mean, prep.base_std) = mean_std(logb);
   std::vector<double> tgt(total_rows);
   for (std::size_t i = 0; i < total_rows; ++i) tgt[i] = opt.target == "log_residual" ? logt[i] - logb[i] : logt[i];
-  const auto tnorm = mean_std(tgt);
-  const double tmean = tnorm.first, tstd = tnorm.second;
+  std::tie(prep.target_mean, prep.target_std) = mean_std(tgt);
   prep.x.resize(static_cast<Eigen::Index>(total_rows), in);
   prep.x.leftCols(d) = raw;
   prep.y.resize(total_rows);
   prep.rel.resize(total_rows);
   for (std::size_t i = 0; i < total_rows; ++i) {
-    if (opt.base_input) prep.x(static_cast<Eigen::Index>(i), d) = static_cast<float>((logb[i] - bmean) / bstd);
-    prep.y[i] = static_cast<float>((tgt[i] - tmean) / tstd);
+    if (opt.base_input) prep.x(static_cast<Eigen::Index>(i), d) = static_cast<float>((logb[i] - prep.base_mean) / prep.base_std);
+    prep.y[i] = static_cast<float>((tgt[i] - prep.target_mean) / prep.target_std);
     prep.rel[i] = static_cast<float>(rel[i]);
   }
+  return prep;
+}
 
-  auto make_parts = [&](const std::vector<const Net<float>*>& nets) {
-    MlpParts parts;
-    parts.schema = schema;
-    parts.device = device;
-    parts.base_input = opt.base_input;
-    parts.base_mean = static_cast<float>(bmean);
-    parts.base_std = static_cast<float>(bstd);
-    parts.target = opt.target;
-    parts.target_mean = static_cast<float>(tmean);
-    parts.target_std = static_cast<float>(tstd);
-    for (const Net<float>* net : nets) {
-      auto& layers = parts.members.emplace_back();
-      for (auto& [w, b] : net->folded()) layers.push_back({std::move(w), std::move(b)});
+// The model's parts for these networks (their BatchNorm folded).
+MlpParts make_parts(const std::vector<const Net<float>*>& nets, const FeatureSchema& schema, const std::string& device,
+                    const TrainOptions& opt, const Prepared& prep) {
+  MlpParts parts;
+  parts.schema = schema;
+  parts.device = device;
+  parts.base_input = opt.base_input;
+  parts.base_mean = static_cast<float>(prep.base_mean);
+  parts.base_std = static_cast<float>(prep.base_std);
+  parts.target = opt.target;
+  parts.target_mean = static_cast<float>(prep.target_mean);
+  parts.target_std = static_cast<float>(prep.target_std);
+  for (const Net<float>* net : nets) {
+    auto& layers = parts.members.emplace_back();
+    for (auto& [w, b] : net->folded()) layers.push_back({std::move(w), std::move(b)});
+  }
+  return parts;
+}
+
+// One epoch's batches: rows for mse, whole problems for the per-problem losses (with each
+// problem's rows within the batch).
+struct Batches {
+  std::vector<std::vector<std::size_t>> rows;
+  std::vector<std::vector<std::pair<std::size_t, std::size_t>>> groups;
+};
+
+Batches draw_batches(const TrainOptions& opt, const Prepared& prep, std::vector<std::size_t>& row_order,
+                     std::vector<std::size_t>& prob_order, std::mt19937_64& rng) {
+  Batches out;
+  if (opt.loss == "mse") {
+    std::shuffle(row_order.begin(), row_order.end(), rng);
+    for (std::size_t i = 0; i < prep.rows; i += static_cast<std::size_t>(opt.batch_rows)) {
+      const std::size_t e = std::min(prep.rows, i + static_cast<std::size_t>(opt.batch_rows));
+      if (e - i < 2) continue;  // BatchNorm needs two rows
+      out.rows.emplace_back(row_order.begin() + static_cast<std::ptrdiff_t>(i),
+                            row_order.begin() + static_cast<std::ptrdiff_t>(e));
+      out.groups.push_back({{0, e - i}});
     }
-    return parts;
-  };
+  } else {
+    std::shuffle(prob_order.begin(), prob_order.end(), rng);
+    for (std::size_t i = 0; i < prob_order.size(); i += static_cast<std::size_t>(opt.batch_problems)) {
+      std::vector<std::size_t> rows;
+      std::vector<std::pair<std::size_t, std::size_t>> groups;
+      for (std::size_t j = i; j < std::min(prob_order.size(), i + static_cast<std::size_t>(opt.batch_problems)); ++j) {
+        const auto [b, e] = prep.ranges[prob_order[j]];
+        groups.emplace_back(rows.size(), rows.size() + (e - b));
+        for (std::size_t r = b; r < e; ++r) rows.push_back(r);
+      }
+      if (rows.size() < 2) continue;
+      out.rows.push_back(std::move(rows));
+      out.groups.push_back(std::move(groups));
+    }
+  }
+  return out;
+}
+
+// BatchNorm: exact statistics of all training rows, layer by layer (before folding).
+void set_batchnorm_statistics(Net<float>& net, const Mat<float>& x) {
+  Mat<float> h = x;
+  for (auto& l : net.layers) {
+    Mat<float> z = h * l.W.transpose();
+    z.rowwise() += l.b;
+    if (l.bn) {
+      const double n = static_cast<double>(z.rows());
+      l.run_mean = z.colwise().mean();
+      Mat<float> c = z.rowwise() - l.run_mean;
+      l.run_var = (c.array().square().colwise().sum() / static_cast<float>(std::max(1.0, n - 1))).matrix();
+      Mat<float> y = c * (l.run_var.array() + static_cast<float>(train::kBnEps)).rsqrt().matrix().asDiagonal();
+      z = y * l.gamma.asDiagonal();
+      z.rowwise() += l.beta;
+    }
+    if (l.relu) z = z.cwiseMax(0.0f);
+    h = std::move(z);
+  }
+}
+
+}  // namespace
+
+TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions& opt,
+                        const std::function<void(const EpochStats&)>& progress,
+                        const std::vector<Dataset>& transfer) {
+  check_options(opt);
+  const FixedProductBlocking blocking;
+  const auto clock_start = std::chrono::steady_clock::now();
+  const Gathered g = gather(datasets, transfer);
+  std::mt19937_64 rng(opt.seed);
+  const auto base_model = analytical_model_for(g.device);
+  const Split split = split_problems(g, opt, rng, base_model.get());
+  const std::vector<const ProblemData*>& val = split.val;
+  FeatureSchema schema = FeatureSchema::named(opt.schema, g.sm_count);
+  const Prepared prep = prepare_rows(split, schema, opt);
+  const Eigen::Index in = prep.x.cols();
+  auto parts_of = [&](const std::vector<const Net<float>*>& nets) { return make_parts(nets, schema, g.device, opt, prep); };
 
   TrainResult result;
-  result.train_problems = trn.size();
+  result.train_problems = split.trn.size();
   result.val_problems = val.size();
-  result.train_rows = total_rows;
+  result.train_rows = prep.rows;
   const double pi = std::acos(-1.0);
   // One network per member: the same split and inputs, its own initialisation and batch order
-  // (member 0's are those of a single-network run with this seed).
+  // (member 0's are those of a single-network run with this seed). Each keeps the epoch of its
+  // best validation score.
   auto train_member = [&](std::size_t member, std::mt19937_64& mrng, int& best_epoch) {
     Net<float> net(static_cast<int>(in), opt.hidden, opt.batchnorm,
                    (opt.seed ^ 0x9e3779b97f4a7c15ULL) + 0x632be59bd9b4e019ULL * member);
     train::Adam<float> adam(net, opt.lr, opt.weight_decay);
     Net<float> best_net = net;
     double best_score = -1;
-    std::vector<std::size_t> row_order(total_rows), prob_order(prep.ranges.size());
+    std::vector<std::size_t> row_order(prep.rows), prob_order(prep.ranges.size());
     std::iota(row_order.begin(), row_order.end(), 0);
     std::iota(prob_order.begin(), prob_order.end(), 0);
+    Mat<float> xb, grad;
     for (int epoch = 1; epoch <= opt.epochs; ++epoch) {
       adam.lr = opt.lr * (0.05 + 0.95 * 0.5 * (1 + std::cos(pi * (epoch - 1) / opt.epochs)));
-      // Batches: rows for mse, whole problems for the per-problem losses.
-      std::vector<std::vector<std::size_t>> batches;
-      std::vector<std::vector<std::pair<std::size_t, std::size_t>>> batch_groups;
-      if (opt.loss == "mse") {
-        std::shuffle(row_order.begin(), row_order.end(), mrng);
-        for (std::size_t i = 0; i < total_rows; i += static_cast<std::size_t>(opt.batch_rows)) {
-          const std::size_t e = std::min(total_rows, i + static_cast<std::size_t>(opt.batch_rows));
-          if (e - i < 2) continue;  // BatchNorm needs two rows
-          batches.emplace_back(row_order.begin() + static_cast<std::ptrdiff_t>(i),
-                               row_order.begin() + static_cast<std::ptrdiff_t>(e));
-          batch_groups.push_back({{0, e - i}});
-        }
-      } else {
-        std::shuffle(prob_order.begin(), prob_order.end(), mrng);
-        for (std::size_t i = 0; i < prob_order.size(); i += static_cast<std::size_t>(opt.batch_problems)) {
-          std::vector<std::size_t> rows;
-          std::vector<std::pair<std::size_t, std::size_t>> groups;
-          for (std::size_t j = i; j < std::min(prob_order.size(), i + static_cast<std::size_t>(opt.batch_problems)); ++j) {
-            const auto [b, e] = prep.ranges[prob_order[j]];
-            groups.emplace_back(rows.size(), rows.size() + (e - b));
-            for (std::size_t r = b; r < e; ++r) rows.push_back(r);
-          }
-          if (rows.size() < 2) continue;
-          batches.push_back(std::move(rows));
-          batch_groups.push_back(std::move(groups));
-        }
-      }
+      const Batches batches = draw_batches(opt, prep, row_order, prob_order, mrng);
       double epoch_loss = 0;
       std::size_t seen = 0;
-      Mat<float> xb, grad;
-      for (std::size_t bi = 0; bi < batches.size(); ++bi) {
-        const auto& rows = batches[bi];
+      for (std::size_t bi = 0; bi < batches.rows.size(); ++bi) {
+        const auto& rows = batches.rows[bi];
         xb.resize(static_cast<Eigen::Index>(rows.size()), in);
         for (std::size_t i = 0; i < rows.size(); ++i) xb.row(static_cast<Eigen::Index>(i)) = prep.x.row(static_cast<Eigen::Index>(rows[i]));
         Mat<float> out = net.forward(xb, true);
-        const double l = loss_and_grad(opt, prep, rows, batch_groups[bi], out, static_cast<float>(tstd), grad);
+        const double l = loss_and_grad(opt, prep, rows, batches.groups[bi], out, static_cast<float>(prep.target_std), grad);
         net.backward(grad);
         adam.step(net);
         epoch_loss += l * static_cast<double>(rows.size());
@@ -530,7 +595,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       st.member = static_cast<int>(member);
       st.train_loss = seen ? epoch_loss / static_cast<double>(seen) : 0;
       if (!val.empty()) {
-        MlpModel m(make_parts({&net}));
+        MlpModel m(parts_of({&net}));
         const auto ra = rank_agreement(m, val);
         st.val_q1 = ra.quality1;
         st.val_q5 = ra.quality5;
@@ -546,27 +611,8 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       result.history.push_back(st);
       if (progress) progress(st);
     }
-
-    // BatchNorm: exact statistics of all training rows, layer by layer, then folded.
     net = std::move(best_net);
-    if (opt.batchnorm) {
-      Mat<float> h = prep.x;
-      for (auto& l : net.layers) {
-        Mat<float> z = h * l.W.transpose();
-        z.rowwise() += l.b;
-        if (l.bn) {
-          const double n = static_cast<double>(z.rows());
-          l.run_mean = z.colwise().mean();
-          Mat<float> c = z.rowwise() - l.run_mean;
-          l.run_var = (c.array().square().colwise().sum() / static_cast<float>(std::max(1.0, n - 1))).matrix();
-          Mat<float> y = c * (l.run_var.array() + static_cast<float>(train::kBnEps)).rsqrt().matrix().asDiagonal();
-          z = y * l.gamma.asDiagonal();
-          z.rowwise() += l.beta;
-        }
-        if (l.relu) z = z.cwiseMax(0.0f);
-        h = std::move(z);
-      }
-    }
+    if (opt.batchnorm) set_batchnorm_statistics(net, prep.x);
     return net;
   };
   std::vector<Net<float>> nets;
@@ -580,23 +626,23 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   result.best_epoch = result.best_epochs.front();
   std::vector<const Net<float>*> net_ptrs;
   for (const auto& n : nets) net_ptrs.push_back(&n);
-  MlpParts parts = make_parts(net_ptrs);
+  MlpParts parts = parts_of(net_ptrs);
   parts.info = {
       {"name", opt.name.empty() ? std::string("mlp") : opt.name},
-      {"sm_count", sm_count},
-      {"dtypes", dtypes},
-      {"layouts", layouts},
+      {"sm_count", g.sm_count},
+      {"dtypes", g.dtypes},
+      {"layouts", g.layouts},
       {"created", iso_now()},
       {"gemmsift_version", std::string(version())},
       {"training", {{"options", opt.to_json()},
-                    {"data", data_info},
-                    {"problems", trn.size()},
-                    {"rows", total_rows},
-                    {"rows_skipped_unlaunchable", skipped},
+                    {"data", g.data_info},
+                    {"problems", split.trn.size()},
+                    {"rows", prep.rows},
+                    {"rows_skipped_unlaunchable", prep.skipped},
                     {"best_epoch", result.best_epoch},
                     {"best_epochs", result.best_epochs}}},
   };
-  for (auto it = versions.begin(); it != versions.end(); ++it) parts.info[it.key() + "_version"] = it.value();
+  for (auto it = g.versions.begin(); it != g.versions.end(); ++it) parts.info[it.key() + "_version"] = it.value();
   auto model = std::make_unique<MlpModel>(std::move(parts));
   if (!val.empty()) {
     const auto ra = rank_agreement(*model, val);
