@@ -4,11 +4,8 @@
 #   bash tools/gpu/job_inductor.sh E2E_BUDGET_S [inductor_e2e.py arguments...]
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Results under $OUT.
 set -u
-export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry
-export GEMMSIFT_LIBRARY=$PWD/.device-carry/libgemmsift.so
 budget=${1:-300}; shift || true
-nvidia-smi --query-gpu=index,name,clocks.sm,clocks.max.sm,temperature.gpu,driver_version --format=csv,noheader
-python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)"
+source tools/gpu/device_env.sh
 if [ "${SKIP_TESTS:-0}" != 1 ]; then
   bash tools/gpu/run_gpu_tests.sh $OUT
 fi

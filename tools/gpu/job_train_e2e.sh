@@ -14,10 +14,8 @@
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Under $OUT: the new model, the training log,
 # rows.jsonl, summary.md and the drivers' logs (gzipped).
 set -u
-export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry
-export GEMMSIFT_LIBRARY=$PWD/.device-carry/libgemmsift.so GEMMSIFT_E2E_RUN=${RUN:-$(date +%Y%m%dT%H%M%S)}
-nvidia-smi --query-gpu=index,name,clocks.sm,clocks.max.sm,temperature.gpu,driver_version --format=csv,noheader
-python3 -c "import torch, triton; print('torch', torch.__version__, 'triton', triton.__version__)"
+export GEMMSIFT_E2E_RUN=${RUN:-$(date +%Y%m%dT%H%M%S)}
+source tools/gpu/device_env.sh
 gpus=$(nvidia-smi --query-gpu=index --format=csv,noheader | wc -l)
 new=/tmp/new_model.safetensors ref=/tmp/ref_model.safetensors
 cp "$REF" $ref
