@@ -57,6 +57,7 @@ struct EpochStats {
   double val_q1 = 0, val_q5 = 0;  // quality@1/@5 on the validation problems' measured configs
   double val_spearman = 0;        // mean per-problem rank correlation on validation problems
   double seconds = 0;             // since training started
+  std::uint64_t weights_hash = 0; // FNV-1a of the network's parameters after the epoch (their bits)
 };
 
 struct TrainResult {
@@ -65,6 +66,11 @@ struct TrainResult {
   int best_epoch = 0;              // member 0's
   std::vector<int> best_epochs;    // each member's, chosen by its own validation quality
   std::size_t train_problems = 0, val_problems = 0, train_rows = 0;
+  // Fingerprints for comparing two trainings stage by stage (machines that train differently):
+  // FNV-1a of the bits of the standardised inputs, targets and problem ranges, and of each
+  // member's initial parameters; each epoch's parameters are in `history`.
+  std::uint64_t inputs_hash = 0;
+  std::vector<std::uint64_t> init_hashes;
 };
 
 // Trains on the timed rows (ok and abandoned) of every problem in `datasets`, which must all come

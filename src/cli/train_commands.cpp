@@ -22,7 +22,7 @@ void add_train_commands(CLI::App& app) {
       int epochs = 0, batch_rows = 0, batch_problems = 0, members = 0;
       double lr = 0, val_fraction = -1, weight_decay = -1;
       std::uint64_t seed = 0;
-      bool batchnorm = false, no_batchnorm = false, no_base = false, quiet = false;
+      bool batchnorm = false, no_batchnorm = false, no_base = false, quiet = false, trace = false;
     };
     auto a = std::make_shared<Args>();
     cmd->add_option("--data", a->data, "training datasets (repeat); one device")->required();
@@ -49,6 +49,9 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--members", a->members, "networks averaged (an ensemble), each from its own initialisation");
     cmd->add_option("--name", a->name, "model name recorded in the file");
     cmd->add_flag("-q,--quiet", a->quiet, "no progress lines");
+    cmd->add_flag("--trace", a->trace,
+                  "fingerprints (FNV-1a) of the prepared inputs, the initial weights and each epoch's weights, "
+                  "to find where two machines' trainings part");
     cmd->callback([a] {
       TrainOptions o = TrainOptions::preset(a->preset);
       if (!a->schema.empty()) o.schema = a->schema;
@@ -80,11 +83,20 @@ void add_train_commands(CLI::App& app) {
                    transfer.empty() ? "" : fmt::format(" and {} transfer file(s)", transfer.size()));
       }
       auto r = train_model(data, o, [&](const EpochStats& s) {
+        if (a->trace) {
+          fmt::print("trace member {} epoch {} weights {:016x} loss {:.17g} val {:.17g} {:.17g}\n", s.member, s.epoch,
+                     s.weights_hash, s.train_loss, s.val_q1, s.val_q5);
+        }
         if (a->quiet) return;
         if (o.members > 1) fmt::print(stderr, "member {}/{}  ", s.member + 1, o.members);
         fmt::print(stderr, "epoch {:>3}/{}  loss {:.4f}  val quality@1 {:.3f} @5 {:.3f} spearman {:.3f}  {:.0f} s\n",
                    s.epoch, o.epochs, s.train_loss, s.val_q1, s.val_q5, s.val_spearman, s.seconds);
       }, transfer);
+      if (a->trace) {
+        fmt::print("trace inputs {:016x} initial weights", r.inputs_hash);
+        for (auto h : r.init_hashes) fmt::print(" {:016x}", h);
+        fmt::print("\n");
+      }
       r.model->save(a->out);
       const auto meta = r.model->metadata();
       fmt::print("wrote {}: {} training problems ({} rows), {} validation problems, best epoch {}", a->out,

@@ -268,6 +268,19 @@ class FixedProductBlocking {
 };
 
 
+// FNV-1a over bytes, continuing from `h`.
+std::uint64_t fnv1a(const void* data, std::size_t bytes, std::uint64_t h = 0xcbf29ce484222325ULL) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 0x100000001b3ULL;
+  return h;
+}
+
+std::uint64_t hash_params(Net<float>& net) {
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  net.for_each_param([&](float* p, float*, Eigen::Index n) { h = fnv1a(p, static_cast<std::size_t>(n) * sizeof(float), h); });
+  return h;
+}
+
 // The training problems: those of the model's device (`all`, in the files' order) and the transfer
 // problems, each with its own device's analytical base; what the model file records about them.
 struct Gathered {
@@ -560,6 +573,12 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   result.train_problems = split.trn.size();
   result.val_problems = val.size();
   result.train_rows = prep.rows;
+  {
+    std::uint64_t h = fnv1a(prep.x.data(), static_cast<std::size_t>(prep.x.size()) * sizeof(float));
+    h = fnv1a(prep.y.data(), prep.y.size() * sizeof(float), h);
+    h = fnv1a(prep.rel.data(), prep.rel.size() * sizeof(float), h);
+    result.inputs_hash = fnv1a(prep.ranges.data(), prep.ranges.size() * sizeof(prep.ranges[0]), h);
+  }
   const double pi = std::acos(-1.0);
   // One network per member: the same split and inputs, its own initialisation and batch order
   // (member 0's are those of a single-network run with this seed). Each keeps the epoch of its
@@ -567,6 +586,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   auto train_member = [&](std::size_t member, std::mt19937_64& mrng, int& best_epoch) {
     Net<float> net(static_cast<int>(in), opt.hidden, opt.batchnorm,
                    (opt.seed ^ 0x9e3779b97f4a7c15ULL) + 0x632be59bd9b4e019ULL * member);
+    result.init_hashes.push_back(hash_params(net));
     train::Adam<float> adam(net, opt.lr, opt.weight_decay);
     Net<float> best_net = net;
     double best_score = -1;
@@ -594,6 +614,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       st.epoch = epoch;
       st.member = static_cast<int>(member);
       st.train_loss = seen ? epoch_loss / static_cast<double>(seen) : 0;
+      st.weights_hash = hash_params(net);
       if (!val.empty()) {
         MlpModel m(parts_of({&net}));
         const auto ra = rank_agreement(m, val);

@@ -197,6 +197,30 @@ TEST(Train, DeterministicForASeed) {
   EXPECT_NE(predictions(*a.model, data), predictions(*c.model, data));
 }
 
+// The fingerprints that locate where two trainings part: equal for equal trainings, and each
+// stage's own (another seed changes the split and so the inputs; the initial weights of the
+// members differ; training moves the weights every epoch).
+TEST(Train, FingerprintsRepeatAndTellTheStagesApart) {
+  auto data = synthetic_dataset(10, 3);
+  auto o = small_options();
+  o.epochs = 3;
+  o.members = 2;
+  auto a = train_model({data}, o);
+  auto b = train_model({data}, o);
+  ASSERT_EQ(a.init_hashes.size(), 2u);
+  ASSERT_EQ(a.history.size(), 6u);
+  EXPECT_EQ(a.inputs_hash, b.inputs_hash);
+  EXPECT_EQ(a.init_hashes, b.init_hashes);
+  for (std::size_t i = 0; i < a.history.size(); ++i) EXPECT_EQ(a.history[i].weights_hash, b.history[i].weights_hash);
+  EXPECT_NE(a.init_hashes[0], a.init_hashes[1]);
+  EXPECT_NE(a.history[0].weights_hash, a.init_hashes[0]);
+  EXPECT_NE(a.history[0].weights_hash, a.history[1].weights_hash);
+  o.seed = 1;
+  auto c = train_model({data}, o);
+  EXPECT_NE(a.inputs_hash, c.inputs_hash);
+  EXPECT_NE(a.init_hashes[0], c.init_hashes[0]);
+}
+
 TEST(Train, SameTensorsWhateverCacheSizesTheCpuReports) {
   // Eigen blocks products by the CPU's cache sizes; the GPU machine's differ from this one's.
   const auto l1 = Eigen::l1CacheSize(), l2 = Eigen::l2CacheSize(), l3 = Eigen::l3CacheSize();

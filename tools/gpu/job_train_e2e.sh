@@ -9,8 +9,10 @@
 # trained here with the same arguments: whether both machines train the same model). An EXIT trap
 # and a loop every 20 s copy the rows measured so far under $OUT (a call stopped at its time limit
 # is killed without running the trap: session 6's returned only what was already under $OUT).
+# With `--trace` in TRAIN and TRACE_REF=FILE (the same training's `--trace` output from here), it
+# also prints where the two trainings part: the first differing fingerprint line.
 #   TRAIN="--data ... --name ..." REF=models/OLD.safetensors RUN=tag EXH=8,13 CAP=200 \
-#   B1=170 B2=380 [METHODS1=...] [METHODS2=...] [E2E_ARGS="--select 0,3"] bash tools/gpu/job_train_e2e.sh
+#   B1=170 B2=380 [METHODS1=...] [METHODS2=...] [E2E_ARGS="--select 0,3"] [TRACE_REF=...] bash tools/gpu/job_train_e2e.sh
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Under $OUT: the new model, the training log,
 # rows.jsonl, summary.md and the drivers' logs (gzipped).
 set -u
@@ -53,6 +55,10 @@ a, b = parts(sys.argv[1]), parts(sys.argv[2])
 print("trained here vs REF: tensors", "identical" if a[:2] == b[:2] else "DIFFER",
       "/ metadata", "identical" if a[2] == b[2] else "differs", "(creation time aside)")
 EOF
+if [ -n "${TRACE_REF:-}" ]; then
+  parted=$(diff <(grep '^trace' $OUT/train.log) <(grep '^trace' "$TRACE_REF") | grep '^[<>]' | head -2 | tr '\n' ' ')
+  echo "fingerprints, here (<) against TRACE_REF (>): ${parted:-identical}" | tee -a $OUT/train.log
+fi
 if [ -n "${METHODS2-x}" ]; then
   "${e2e[@]}" --budget-s "${B2:-380}" --model $new --exhaustive-problems "${EXH:-}" --exhaustive-cap "${CAP:-200}" \
     --methods "${METHODS2-exhaustive-best,gemmsift-5,gemmsift-1,gemmsift-3,stock-exhaustive,gemmsift-DEFAULT}" | tail -20
