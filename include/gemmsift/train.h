@@ -63,7 +63,6 @@ struct EpochStats {
 struct TrainResult {
   std::unique_ptr<PerformanceModel> model;
   std::vector<EpochStats> history;
-  int best_epoch = 0;              // member 0's
   std::vector<int> best_epochs;    // each member's, chosen by its own validation quality
   std::size_t train_problems = 0, val_problems = 0, train_rows = 0;
   // Fingerprints for comparing two trainings stage by stage (machines that train differently):

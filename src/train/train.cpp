@@ -644,7 +644,6 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     nets.push_back(train_member(member, mrng, best_epoch));
     result.best_epochs.push_back(best_epoch);
   }
-  result.best_epoch = result.best_epochs.front();
   std::vector<const Net<float>*> net_ptrs;
   for (const auto& n : nets) net_ptrs.push_back(&n);
   MlpParts parts = parts_of(net_ptrs);
@@ -660,7 +659,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
                     {"problems", split.trn.size()},
                     {"rows", prep.rows},
                     {"rows_skipped_unlaunchable", prep.skipped},
-                    {"best_epoch", result.best_epoch},
+                    {"best_epoch", result.best_epochs.front()},  // member 0's (files before ensembles)
                     {"best_epochs", result.best_epochs}}},
   };
   for (auto it = g.versions.begin(); it != g.versions.end(); ++it) parts.info[it.key() + "_version"] = it.value();
