@@ -5,6 +5,12 @@
 
 #include <Eigen/Core>
 
+// Training must give the same bits on every x86-64 CPU for a seed: Eigen's fast math would use
+// RSQRTPS, an approximation whose results differ between CPU makers (CMakeLists.txt turns it off).
+#if EIGEN_FAST_MATH
+#error "gemmsift's training needs EIGEN_FAST_MATH=0"
+#endif
+
 #include <cmath>
 #include <cstdint>
 #include <random>
