@@ -43,6 +43,10 @@ struct TrainOptions {
   double val_fraction = 0.15;           // share of problems held out for validation
   std::uint64_t seed = 0;
   int members = 1;                      // networks averaged (an ensemble), each from its own initialisation
+  // 0: each network keeps the weights of its best validation epoch. N > 0: each network's weights
+  // are the mean of its weights after epochs N..epochs (stochastic weight averaging), whatever
+  // the validation scores; validation is still measured and reported.
+  int average_from = 0;
 
   // "proposal": the fast_autotune proposal's MLP (12 features, 6 x 256, BatchNorm, ReLU, MSE on
   // log runtime); "gemmsift": gemmsift's default model. Throws Error(not_found) for others.

@@ -19,7 +19,7 @@ void add_train_commands(CLI::App& app) {
     struct Args {
       std::vector<std::string> data, transfer;
       std::string preset = "gemmsift", out, schema, hidden, target, loss, name;
-      int epochs = 0, batch_rows = 0, batch_problems = 0, members = 0;
+      int epochs = 0, batch_rows = 0, batch_problems = 0, members = 0, average_from = -1;
       double lr = 0, val_fraction = -1, weight_decay = -1;
       std::uint64_t seed = 0;
       bool batchnorm = false, no_batchnorm = false, no_base = false, quiet = false, trace = false;
@@ -47,6 +47,9 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--val-fraction", a->val_fraction, "share of problems held out for validation");
     cmd->add_option("--seed", a->seed, "seed of the split, the initialisation and the batches")->capture_default_str();
     cmd->add_option("--members", a->members, "networks averaged (an ensemble), each from its own initialisation");
+    cmd->add_option("--average-from", a->average_from,
+                    "N > 0: each network's weights are the mean of those after epochs N..epochs (weight averaging) "
+                    "instead of its best validation epoch's; 0: the best validation epoch");
     cmd->add_option("--name", a->name, "model name recorded in the file");
     cmd->add_flag("-q,--quiet", a->quiet, "no progress lines");
     cmd->add_flag("--trace", a->trace,
@@ -72,6 +75,7 @@ void add_train_commands(CLI::App& app) {
       if (a->val_fraction >= 0) o.val_fraction = a->val_fraction;
       o.seed = a->seed;
       if (a->members) o.members = a->members;
+      if (a->average_from >= 0) o.average_from = a->average_from;
       if (!a->name.empty()) o.name = a->name;
       std::vector<Dataset> data;
       for (const auto& f : a->data) data.push_back(load_dataset(f));

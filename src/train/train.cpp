@@ -56,7 +56,8 @@ nlohmann::json TrainOptions::to_json() const {
           {"lr", lr}, {"weight_decay", weight_decay}, {"batch_rows", batch_rows},
           {"batch_problems", batch_problems}, {"near_best_weight", near_best_weight},
           {"near_best_scale", near_best_scale}, {"listnet_temperature", listnet_temperature},
-          {"mse_weight", mse_weight}, {"val_fraction", val_fraction}, {"seed", seed}, {"members", members}};
+          {"mse_weight", mse_weight}, {"val_fraction", val_fraction}, {"seed", seed}, {"members", members},
+          {"average_from", average_from}};
 }
 
 std::string sha256_file(const std::string& path) {
@@ -189,6 +190,8 @@ void check_options(const TrainOptions& o) {
   if (!(o.val_fraction >= 0 && o.val_fraction < 1)) bad("val_fraction must be in [0, 1)");
   if (!(o.listnet_temperature > 0) || !(o.near_best_scale > 0)) bad("temperatures and scales must be positive");
   if (o.members < 1 || o.members > 64) bad(fmt::format("members {} is out of range 1..64", o.members));
+  if (o.average_from < 0 || o.average_from > o.epochs)
+    bad(fmt::format("average_from {} is out of range 0..epochs ({})", o.average_from, o.epochs));
 }
 
 // Loss and its gradient with respect to each output, for the rows of a batch (grouped by problem
@@ -590,6 +593,8 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     train::Adam<float> adam(net, opt.lr, opt.weight_decay);
     Net<float> best_net = net;
     double best_score = -1;
+    std::vector<std::vector<double>> mean;  // average_from: the running mean of each parameter
+    int averaged = 0;
     std::vector<std::size_t> row_order(prep.rows), prob_order(prep.ranges.size());
     std::iota(row_order.begin(), row_order.end(), 0);
     std::iota(prob_order.begin(), prob_order.end(), 0);
@@ -624,7 +629,17 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       }
       st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
       const double score = val.empty() ? epoch : st.val_q1 + st.val_q5 + 0.01 * st.val_spearman;
-      if (score > best_score) {
+      if (opt.average_from > 0) {
+        if (epoch >= opt.average_from) {
+          ++averaged;
+          std::size_t i = 0;
+          net.for_each_param([&](float* p, float*, Eigen::Index n) {
+            if (mean.size() <= i) mean.emplace_back(static_cast<std::size_t>(n), 0.0);
+            for (Eigen::Index j = 0; j < n; ++j) mean[i][static_cast<std::size_t>(j)] += (p[j] - mean[i][static_cast<std::size_t>(j)]) / averaged;
+            ++i;
+          });
+        }
+      } else if (score > best_score) {
         best_score = score;
         best_net = net;
         best_epoch = epoch;
@@ -632,7 +647,16 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       result.history.push_back(st);
       if (progress) progress(st);
     }
-    net = std::move(best_net);
+    if (opt.average_from > 0) {
+      std::size_t i = 0;
+      net.for_each_param([&](float* p, float*, Eigen::Index n) {
+        for (Eigen::Index j = 0; j < n; ++j) p[j] = static_cast<float>(mean[i][static_cast<std::size_t>(j)]);
+        ++i;
+      });
+      best_epoch = opt.epochs;
+    } else {
+      net = std::move(best_net);
+    }
     if (opt.batchnorm) set_batchnorm_statistics(net, prep.x);
     return net;
   };

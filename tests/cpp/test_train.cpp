@@ -162,6 +162,46 @@ TEST(Net, FoldedBatchNormEqualsEvalForward) {
   EXPECT_LT((h - expect).cwiseAbs().maxCoeff(), 1e-9);
 }
 
+// Eigen's fast math computes float square roots with RSQRTPS, an approximation whose bits differ
+// between CPU makers (the GPU machine's Intel CPU trained other tensors than an AMD one). Adam's
+// step and folded BatchNorm must use exact square roots: element by element, the same bits as
+// std::sqrt.
+TEST(Net, SquareRootsAreExactSoEveryCpuTrainsTheSame) {
+  train::Net<float> net(64, {32}, true, 5);
+  std::mt19937_64 rng(9);
+  std::uniform_real_distribution<float> u(1e-3f, 4.0f);
+  train::Mat<float> x(8, 64);
+  for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = u(rng);
+  net.forward(x, true);
+  net.backward(train::Mat<float>::Ones(8, 1));  // sizes the gradients
+  std::vector<std::vector<float>> before;
+  net.for_each_param([&](float* p, float* g, Eigen::Index n) {
+    for (Eigen::Index i = 0; i < n; ++i) g[i] = u(rng) - 2.0f;
+    before.emplace_back(p, p + n);
+  });
+  auto& bn = net.layers.front();
+  for (Eigen::Index j = 0; j < bn.run_var.size(); ++j) bn.run_var(j) = u(rng);
+  const auto folded = net.folded();
+  for (Eigen::Index j = 0; j < bn.run_var.size(); ++j) {
+    const float s = bn.gamma(j) * (1.0f / std::sqrt(bn.run_var(j) + static_cast<float>(train::kBnEps)));
+    ASSERT_EQ(folded.front().first(j, 0), s * bn.W(j, 0)) << "unit " << j;
+  }
+  const double lr = 1e-2;
+  train::Adam<float> adam(net, lr);
+  adam.step(net);
+  const float a = static_cast<float>(lr / (1 - 0.9)), s = static_cast<float>(1 / std::sqrt(1 - 0.999));
+  std::size_t k = 0, checked = 0;
+  net.for_each_param([&](float* p, float* g, Eigen::Index n) {
+    for (Eigen::Index i = 0; i < n; ++i, ++checked) {
+      const float m = 0.1f * g[i], v = 0.001f * (g[i] * g[i]);
+      const float expect = before[k][static_cast<std::size_t>(i)] - a * m / (std::sqrt(v) * s + 1e-8f);
+      ASSERT_EQ(p[i], expect) << "parameter " << checked;
+    }
+    ++k;
+  });
+  EXPECT_GT(checked, 2000u);
+}
+
 TEST(Train, LearnsAResidualTheAnalyticalModelMisses) {
   auto data = synthetic_dataset(24, 7);
   auto o = small_options();
@@ -195,6 +235,34 @@ TEST(Train, DeterministicForASeed) {
   o.seed = 1;
   auto c = train_model({data}, o);
   EXPECT_NE(predictions(*a.model, data), predictions(*c.model, data));
+}
+
+// Weight averaging: the mean of the weights after epochs N..epochs. Averaging the last epoch alone
+// is the last epoch's network (which a training without validation problems keeps, as its "best");
+// averaging more epochs is another network; the metadata records the option.
+TEST(Train, AveragesTheWeightsOfTheLastEpochs) {
+  auto data = synthetic_dataset(10, 3);
+  auto o = small_options();
+  o.epochs = 4;
+  o.val_fraction = 0;
+  auto last = train_model({data}, o);
+  o.average_from = 4;
+  auto only_last = train_model({data}, o);
+  EXPECT_EQ(predictions(*last.model, data), predictions(*only_last.model, data));
+  EXPECT_EQ(only_last.best_epochs, std::vector<int>{4});
+  o.average_from = 2;
+  auto mean = train_model({data}, o);
+  EXPECT_NE(predictions(*last.model, data), predictions(*mean.model, data));
+  EXPECT_EQ(mean.model->metadata()["training"]["options"]["average_from"], 2);
+  const auto a = predictions(*last.model, data), b = predictions(*mean.model, data);
+  for (std::size_t i = 0; i < a.size(); ++i) {  // configs that cannot launch are infinite in both
+    EXPECT_EQ(std::isfinite(a[i]), std::isfinite(b[i])) << i;
+    EXPECT_GT(b[i], 0) << i;
+  }
+  o.average_from = 5;
+  EXPECT_THROW(train_model({data}, o), Error);
+  o.average_from = -1;
+  EXPECT_THROW(train_model({data}, o), Error);
 }
 
 // The fingerprints that locate where two trainings part: equal for equal trainings, and each
