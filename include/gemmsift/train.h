@@ -95,6 +95,10 @@ struct RankAgreement {
   double spearman = 0;            // mean over problems of the rank correlation, timed configs
   double median_abs_log_error = 0;  // median |log(predicted / measured)| over timed configs
   double quality1 = 0, quality5 = 0;  // geometric means over problems, within the measured configs
+  // Share of problems where the top 5 (within the measured configs) is at least as fast as the
+  // measured configs of Inductor's DEFAULT list (every sampled training problem has them all):
+  // issue 5's fourth goal, on validation problems.
+  double at_least_default5 = 0;
 };
 RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems);
 

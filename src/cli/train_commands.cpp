@@ -107,8 +107,10 @@ void add_train_commands(CLI::App& app) {
                  r.train_problems, r.train_rows, r.val_problems, fmt::join(r.best_epochs, "/"));
       if (o.members > 1) fmt::print(" ({} networks)", o.members);
       if (meta.contains("validation")) {
-        fmt::print(", validation quality@1 {:.3f} @5 {:.3f}", meta["validation"]["quality_at_1"].get<double>(),
-                   meta["validation"]["quality_at_5"].get<double>());
+        const auto& v = meta["validation"];
+        fmt::print(", validation quality@1 {:.3f} @5 {:.3f}, top 5 at least as fast as DEFAULT on {:.1f}%",
+                   v["quality_at_1"].get<double>(), v["quality_at_5"].get<double>(),
+                   100 * v["at_least_default_at_5"].get<double>());
       }
       fmt::print("\n");
     });

@@ -17,6 +17,7 @@
 #include "core/file_util.h"
 #include "gemmsift/error.h"
 #include "gemmsift/features.h"
+#include "gemmsift/space.h"
 #include "gemmsift/version.h"
 #include "models/mlp.h"
 #include "train/net.h"
@@ -109,6 +110,7 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems) {
   RankAgreement r;
   double sum_rho = 0, log_q1 = 0, log_q5 = 0;
+  std::size_t not_worse = 0;
   std::vector<double> errors;
   for (const ProblemData* p : problems) {
     const auto best = p->best_us();
@@ -137,7 +139,15 @@ RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<co
       return std::isfinite(t) ? *best / t : 0.01;  // nothing usable proposed: as metrics.h
     };
     log_q1 += std::log(quality_at(1));
-    log_q5 += std::log(quality_at(5));
+    const double q5 = quality_at(5);
+    log_q5 += std::log(q5);
+    double t_default = std::numeric_limits<double>::infinity();
+    for (const Config& d : search_space(p->problem, SpaceKind::DEFAULT)) {
+      for (const auto& row : p->rows) {
+        if (row.config == d && row.timed()) t_default = std::min(t_default, *row.time_us_min);
+      }
+    }
+    not_worse += *best / q5 <= t_default;  // the top 5's time; as metrics.cpp, no tie tolerance
     ++r.problems;
   }
   if (r.problems) {
@@ -145,6 +155,7 @@ RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<co
     r.spearman = sum_rho / n;
     r.quality1 = std::exp(log_q1 / n);
     r.quality5 = std::exp(log_q5 / n);
+    r.at_least_default5 = static_cast<double>(not_worse) / n;
   }
   if (!errors.empty()) {
     auto mid = errors.begin() + static_cast<std::ptrdiff_t>(errors.size() / 2);
@@ -692,7 +703,8 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     const auto ra = rank_agreement(*model, val);
     MlpParts with = model->parts();
     with.info["validation"] = {{"problems", val.size()}, {"quality_at_1", ra.quality1},
-                               {"quality_at_5", ra.quality5}, {"spearman", ra.spearman},
+                               {"quality_at_5", ra.quality5},
+                               {"at_least_default_at_5", ra.at_least_default5}, {"spearman", ra.spearman},
                                {"median_abs_log_error", ra.median_abs_log_error},
                                {"note", "held-out training problems; oracle = best of each problem's measured configs"}};
     model = std::make_unique<MlpModel>(std::move(with));
