@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Looks up the Triton configs Inductor benchmarked in an end-to-end run (its AUTOTUNE tables in the
+run's log) in the full EXHAUSTIVE measurements of data/, problem by problem: how fast the config
+Inductor picked and the best of the configs it was given are there, against the problem's best.
+This judges the candidates a method handed Inductor apart from the run's own timings (a run whose
+timings were disturbed still shows whether the model's top k held the best configs).
+
+    python3 bench/e2e_picks.py LOG --data data/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz --data ...
+
+LOG: the e2e job's output (tools/gpu/job_train_e2e.sh's job.log), in which each method's worker
+printed Inductor's "AUTOTUNE mm(MxK, KxN)" tables with the strides (layout) of its problems. Each
+worker starts with a 256x256x256 warm-up matmul; its table starts a new section (the methods that
+autotune, in the run's order). Inductor prints at most its 10 fastest choices a problem.
+"""
+import argparse
+import csv
+import gzip
+import math
+import re
+import sys
+
+CONFIG = re.compile(r"BLOCK_K=(\d+), BLOCK_M=(\d+), BLOCK_N=(\d+).*num_stages=(\d+), num_warps=(\d+)")
+HEAD = re.compile(r"^AUTOTUNE mm\((\d+)x(\d+), (\d+)x(\d+)\)")
+
+
+def load(paths):
+    """(layout, m, n, k) -> {(block_m, block_n, block_k, stages, warps): best time_us_min}"""
+    out = {}
+    for path in paths:
+        with gzip.open(path, "rt", newline="") as f:
+            for r in csv.DictReader(f):
+                if r["status"] != "ok":
+                    continue
+                key = (r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
+                cfg = tuple(int(r[c]) for c in ("block_m", "block_n", "block_k", "num_stages", "num_warps"))
+                t = float(r["time_us_min"])
+                d = out.setdefault(key, {})
+                d[cfg] = min(t, d.get(cfg, math.inf))
+    return out
+
+
+def tables(log):
+    """Each AUTOTUNE table: section, (layout, m, n, k), [configs, fastest first; None = ATen]."""
+    lines = open(log, errors="replace").read().splitlines()
+    i, section = 0, 0
+    while i < len(lines):
+        h = HEAD.match(lines[i])
+        if not h:
+            i += 1
+            continue
+        m, k, _, n = (int(x) for x in h.groups())
+        if (m, k, n) == (256, 256, 256):
+            section += 1
+        strides = lines[i + 1] if i + 1 < len(lines) else ""
+        # B is K x N: row-major strides [N, 1] (NN); [1, K] is the transposed weight of nn.Linear (NT)
+        layout = "NT" if re.search(r"\], \[1, \d+\]", strides) else "NN"
+        picks = []
+        i += 3
+        while i < len(lines) and lines[i].startswith("  "):
+            c = CONFIG.search(lines[i])
+            picks.append(tuple(int(x) for x in (c.group(2), c.group(3), c.group(1), c.group(4), c.group(5))) if c else None)
+            i += 1
+        yield section, (layout, m, n, k), picks
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("log")
+    ap.add_argument("--data", action="append", required=True, help="EXHAUSTIVE measurements (repeat)")
+    args = ap.parse_args()
+    data = load(args.data)
+    rows = {}
+    print("| section | problem | configs given | picked (data, µs) | best given (data) | EXHAUSTIVE best (data) | picked / best | best given / best |")
+    print("|---|---|---|---|---|---|---|---|")
+    for section, key, picks in tables(args.log):
+        d = data.get(key)
+        triton = [p for p in picks if p is not None]
+        if not d or not triton or key[1:] == (256, 256, 256):
+            continue  # warm-up matmul, or not a measured problem
+        best = min(d.values())
+        known = [d[p] for p in triton if p in d]
+        if not known:
+            continue
+        first = next(p for p in picks if p is not None)
+        picked = d.get(first, math.nan)
+        given = min(known)
+        rows.setdefault(section, []).append((best / picked, best / given))
+        print(f"| {section} | {key[0]} {key[1]}x{key[2]}x{key[3]} | {len(triton)} | {picked:.1f} | {given:.1f} | {best:.1f} | "
+              f"{best / picked:.3f} | {best / given:.3f} |")
+    if not rows:
+        sys.exit("no AUTOTUNE table of a measured problem in the log")
+    print()
+    for section, rs in rows.items():
+        def gmean(xs):
+            return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else math.nan
+        picked = [r[0] for r in rs if not math.isnan(r[0])]
+        print(f"section {section}, {len(rs)} problems: Inductor's pick (its fastest Triton config) {gmean(picked):.3f} "
+              f"of the data's best (geometric mean of the {len(picked)} picks the data hold), the best config given "
+              f"{gmean([r[1] for r in rs]):.3f}; worst {min(r[1] for r in rs):.3f}")
+
+
+if __name__ == "__main__":
+    main()
