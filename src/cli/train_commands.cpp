@@ -20,7 +20,7 @@ void add_train_commands(CLI::App& app) {
       std::vector<std::string> data, transfer;
       std::string preset = "gemmsift", out, schema, hidden, target, loss, name;
       int epochs = 0, batch_rows = 0, batch_problems = 0, members = 0, average_from = -1;
-      double lr = 0, val_fraction = -1, weight_decay = -1;
+      double lr = 0, val_fraction = -1, weight_decay = -1, near_best_weight = -1, near_best_scale = 0;
       std::uint64_t seed = 0;
       bool batchnorm = false, no_batchnorm = false, no_base = false, quiet = false, trace = false;
     };
@@ -44,6 +44,10 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--weight-decay", a->weight_decay, "decoupled weight decay");
     cmd->add_option("--batch-rows", a->batch_rows, "rows per step (mse)");
     cmd->add_option("--batch-problems", a->batch_problems, "problems per step (rank, listnet)");
+    cmd->add_option("--near-best-weight", a->near_best_weight,
+                    "rank loss: extra weight of a problem's fastest configs (0: none)");
+    cmd->add_option("--near-best-scale", a->near_best_scale,
+                    "rank loss: how fast that weight decays, in log units of time over the problem's best");
     cmd->add_option("--val-fraction", a->val_fraction, "share of problems held out for validation");
     cmd->add_option("--seed", a->seed, "seed of the split, the initialisation and the batches")->capture_default_str();
     cmd->add_option("--members", a->members, "networks averaged (an ensemble), each from its own initialisation");
@@ -73,6 +77,8 @@ void add_train_commands(CLI::App& app) {
       if (a->batch_rows) o.batch_rows = a->batch_rows;
       if (a->batch_problems) o.batch_problems = a->batch_problems;
       if (a->val_fraction >= 0) o.val_fraction = a->val_fraction;
+      if (a->near_best_weight >= 0) o.near_best_weight = a->near_best_weight;
+      if (a->near_best_scale > 0) o.near_best_scale = a->near_best_scale;
       o.seed = a->seed;
       if (a->members) o.members = a->members;
       if (a->average_from >= 0) o.average_from = a->average_from;
