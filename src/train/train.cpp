@@ -131,24 +131,25 @@ RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<co
     std::vector<std::size_t> order(configs.size());
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return pred[a] < pred[b]; });
-    auto quality_at = [&](std::size_t k) {
+    auto time_at = [&](std::size_t k) {  // the fastest measured time among the top k
       double t = std::numeric_limits<double>::infinity();
       for (std::size_t i = 0; i < std::min(k, order.size()); ++i) {
         const auto& row = p->rows[order[i]];
         if (row.timed() && std::isfinite(pred[order[i]])) t = std::min(t, *row.time_us_min);
       }
-      return std::isfinite(t) ? *best / t : 0.01;  // nothing usable proposed: as metrics.h
+      return t;
     };
-    log_q1 += std::log(quality_at(1));
-    const double q5 = quality_at(5);
-    log_q5 += std::log(q5);
+    auto quality = [&](double t) { return std::isfinite(t) ? *best / t : 0.01; };  // nothing usable: as metrics.h
+    log_q1 += std::log(quality(time_at(1)));
+    const double t5 = time_at(5);
+    log_q5 += std::log(quality(t5));
     double t_default = std::numeric_limits<double>::infinity();
     for (const Config& d : search_space(p->problem, SpaceKind::DEFAULT)) {
       for (const auto& row : p->rows) {
         if (row.config == d && row.timed()) t_default = std::min(t_default, *row.time_us_min);
       }
     }
-    not_worse += *best / q5 <= t_default;  // the top 5's time; as metrics.cpp, no tie tolerance
+    not_worse += t5 <= t_default;  // as metrics.cpp: no tie tolerance
     ++r.problems;
   }
   if (r.problems) {
