@@ -13,11 +13,13 @@ worker starts with a 256x256x256 warm-up matmul; its table starts a new section 
 autotune, in the run's order). Inductor prints at most its 10 fastest choices a problem.
 """
 import argparse
-import csv
-import gzip
 import math
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from gemmsift.collect.dataset import read_rows  # noqa: E402  (the package beside bench/)
 
 CONFIG = re.compile(r"BLOCK_K=(\d+), BLOCK_M=(\d+), BLOCK_N=(\d+).*num_stages=(\d+), num_warps=(\d+)")
 HEAD = re.compile(r"^AUTOTUNE mm\((\d+)x(\d+), (\d+)x(\d+)\)")
@@ -27,15 +29,14 @@ def load(paths):
     """(layout, m, n, k) -> {(block_m, block_n, block_k, stages, warps): best time_us_min}"""
     out = {}
     for path in paths:
-        with gzip.open(path, "rt", newline="") as f:
-            for r in csv.DictReader(f):
-                if r["status"] != "ok":
-                    continue
-                key = (r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
-                cfg = tuple(int(r[c]) for c in ("block_m", "block_n", "block_k", "num_stages", "num_warps"))
-                t = float(r["time_us_min"])
-                d = out.setdefault(key, {})
-                d[cfg] = min(t, d.get(cfg, math.inf))
+        for r in read_rows(path):  # the collector's reader: refuses a file with another header
+            if r["status"] != "ok":
+                continue
+            key = (r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
+            cfg = tuple(int(r[c]) for c in ("block_m", "block_n", "block_k", "num_stages", "num_warps"))
+            t = float(r["time_us_min"])
+            d = out.setdefault(key, {})
+            d[cfg] = min(t, d.get(cfg, math.inf))
     return out
 
 

@@ -67,3 +67,13 @@ def test_a_log_without_measured_problems_is_an_error(tmp_path):
     log.write_text("\n".join(table(8, 8, 8, "[8, 1], [8, 1]", [("mm", 1.0, "")])) + "\n")
     r = subprocess.run([sys.executable, str(SCRIPT), str(log), "--data", str(data)], capture_output=True, text=True)
     assert r.returncode != 0 and "no AUTOTUNE table" in r.stderr
+
+
+def test_a_data_file_with_another_header_is_refused_by_name(tmp_path):
+    data = tmp_path / "other.csv.gz"
+    with gzip.open(data, "wt") as f:
+        f.write("layout,m,n,k,time\nNT,64,128,32,1.0\n")
+    log = tmp_path / "job.log"
+    log.write_text("\n".join(table(64, 32, 128, "[32, 1], [1, 32]", [("mm", 1.0, "")])) + "\n")
+    r = subprocess.run([sys.executable, str(SCRIPT), str(log), "--data", str(data)], capture_output=True, text=True)
+    assert r.returncode != 0 and "other.csv.gz: header" in r.stderr
