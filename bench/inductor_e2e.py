@@ -48,7 +48,21 @@ ROOT = os.path.dirname(HERE)
 METHODS = ["cublas", "exhaustive-best", "gemmsift-1", "gemmsift-3", "gemmsift-5", "gemmsift-alt-1",
            "gemmsift-alt-3", "gemmsift-alt-5", "stock-default", "gemmsift-DEFAULT", "gemmsift-alt-DEFAULT",
            "stock-exhaustive"]
-DATA = {"NT": "data/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz", "NN": "data/h100-80gb-hbm3_bf16_NN_test_llm.csv.gz"}
+
+
+def device_data(name):
+    """The EXHAUSTIVE test files of data/ measured on this GPU (exhaustive-best's source), by its name."""
+    sys.path.insert(0, os.path.join(ROOT, "python"))
+    from gemmsift.collect.dataset import device_slug
+    slug = device_slug(name)
+    return [f"data/{slug}_bf16_{layout}_test_llm.csv.gz" for layout in ("NT", "NN")]
+
+
+def gpu_name():
+    """The first GPU's name, from nvidia-smi (the driver process does not start torch)."""
+    out = subprocess.run(["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], capture_output=True,
+                         text=True, check=True).stdout
+    return out.splitlines()[0]
 
 
 def model_id(spec):
@@ -394,6 +408,7 @@ def run_sharded(args, problems, indices):
                "--problems", args.problems, "--select", ",".join(str(indices[j]) for j in mine),
                "--methods", specs, "--exhaustive-problems", exh,
                "--exhaustive-cap", str(args.exhaustive_cap), "--model", args.model]
+        cmd += [x for f in args.data for x in ("--data", f)]
         if args.alt_model:
             cmd += ["--alt-model", args.alt_model]
         env = dict(os.environ, CUDA_VISIBLE_DEVICES=str(g), TORCHINDUCTOR_COMPILE_THREADS=str(max(1, cores // n)))
@@ -423,6 +438,9 @@ def main():
     ap.add_argument("--exhaustive-cap", type=float, default=120.0)
     ap.add_argument("--model", default="auto", help="model of the gemmsift-K methods and exhaustive-best's top 1")
     ap.add_argument("--alt-model", default=None, help="model of the gemmsift-alt-K methods")
+    ap.add_argument("--data", action="append", default=None,
+                    help="EXHAUSTIVE dataset whose best configs exhaustive-best pins (repeatable; default: "
+                         "data/<this GPU>_bf16_{NT,NN}_test_llm.csv.gz)")
     ap.add_argument("--gpus", type=int, default=1, help="shard the problems over this many GPUs")
     ap.add_argument("--summarize-only", action="store_true")
     ap.add_argument("--budget-s", type=float, default=None, help="stop starting problems after this many seconds")
@@ -435,6 +453,11 @@ def main():
         ap.error("gemmsift-alt-K methods need --alt-model")
 
     os.makedirs(args.out, exist_ok=True)
+    if args.data is None and not args.summarize_only:
+        args.data = device_data(gpu_name())
+    missing = [f for f in args.data or [] if not os.path.isfile(os.path.join(ROOT, f))]
+    if missing and "exhaustive-best" in args.methods:
+        ap.error(f"exhaustive-best needs EXHAUSTIVE data of this GPU; missing: {', '.join(missing)}")
     problems = load_problems(args.problems)
     indices = args.select if args.select else list(range(len(problems)))
     problems = [problems[i] for i in indices]
@@ -447,7 +470,7 @@ def main():
         run_sharded(args, problems, indices)
     elif not args.summarize_only:
         lut = os.path.join(args.out, "exhaustive_best_lut.json")
-        oracle_table(problems, [os.path.join(ROOT, f) for f in DATA.values()], lut)
+        oracle_table(problems, [os.path.join(ROOT, f) for f in args.data if os.path.isfile(os.path.join(ROOT, f))], lut)
         problems_file = os.path.join(args.out, "problems.csv")
         with open(problems_file, "w") as f:
             f.write("layout,m,n,k\n" + "".join(f"{l},{m},{n},{k}\n" for l, m, n, k in problems))

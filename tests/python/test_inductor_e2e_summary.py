@@ -96,3 +96,11 @@ def test_summary_keeps_methods_it_does_not_know_and_the_models(tmp_path):
     assert s["gemmsift-alt-5"]["geomean_pct_of_exhaustive_best"] == pytest.approx(80.0)
     assert s["gemmsift-alt-5"]["models"] == ["old.safetensors sha256:0123456789ab"]
     assert s["gemmsift-beta-2"]["geomean_pct_of_best_seen"] == pytest.approx(100.0)
+
+
+def test_exhaustive_best_reads_the_running_gpus_data():
+    # The H100's data named the H200's reference before: each GPU's own test files, by its name.
+    assert e2e.device_data("NVIDIA H200") == ["data/h200_bf16_NT_test_llm.csv.gz", "data/h200_bf16_NN_test_llm.csv.gz"]
+    assert e2e.device_data("NVIDIA H100 80GB HBM3") == ["data/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz",
+                                                       "data/h100-80gb-hbm3_bf16_NN_test_llm.csv.gz"]
+    assert all((ROOT / f).is_file() for f in e2e.device_data("NVIDIA H100 80GB HBM3"))

@@ -78,7 +78,7 @@ def main(argv=None):
     visible = torch.cuda.device_count()
     gpus = visible if args.gpus == "all" else min(int(args.gpus), visible)
     meta = harness.environment()
-    slug = meta["device"].lower().replace("nvidia ", "").replace(" ", "-")
+    slug = dataset.device_slug(meta["device"])
     name = args.name or f"{slug}_{args.dtype}_{args.layout}_{stem}"
     log(f"{len(problems)} problems ({args.dtype} {args.layout}, shard {args.shard}) on {gpus} x {meta['device']}")
 

@@ -19,6 +19,11 @@ HEADER = ["device", "op", "dtype", "layout", "m", "n", "k", "batch", "template",
 STATUSES = ("ok", "abandoned", "compile_error", "launch_error", "wrong_result", "timeout")
 
 
+def device_slug(name):
+    """A device name as data and model files spell it: "NVIDIA H100 80GB HBM3" -> "h100-80gb-hbm3"."""
+    return name.strip().lower().replace("nvidia ", "").replace(" ", "-")
+
+
 def problem_key(row):
     return (row["op"], row["dtype"], row["layout"], int(row["m"]), int(row["n"]), int(row["k"]),
             int(row["batch"]))
