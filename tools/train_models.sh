@@ -30,6 +30,7 @@ evaluate $D/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h100-80gb-hbm3_bf16_NN_test_llm.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h100-80gb-hbm3_bf16_NT_test_random.csv.gz analytical h100-80gb-hbm3
 evaluate $D/h100-80gb-hbm3_bf16_NN_test_random.csv.gz analytical h100-80gb-hbm3
+evaluate $D/h200_bf16_NT_test_llm.csv.gz analytical:device=H200 h200
 evaluate $D/h200_bf16_NN_test_llm.csv.gz analytical:device=H200 h200
 evaluate $D/h200_bf16_NT_test_random.csv.gz analytical:device=H200 h200
 evaluate $D/h200_bf16_NN_test_random.csv.gz analytical:device=H200 h200
