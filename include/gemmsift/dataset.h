@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct ProblemData {
   std::vector<Measurement> rows;
   // Smallest time of any timed row; nullopt when nothing was timed.
   std::optional<double> best_us() const;
+  // Smallest time of the timed rows of these configs (e.g. Inductor's DEFAULT list); nullopt
+  // when none of them was timed. Linear in rows x configs: for short lists.
+  std::optional<double> fastest_of(std::span<const Config> configs) const;
 };
 
 struct Dataset {

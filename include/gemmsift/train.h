@@ -100,7 +100,12 @@ struct RankAgreement {
   // issue 5's fourth goal, on validation problems.
   double at_least_default5 = 0;
 };
-RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems);
+// default_us: each problem's DEFAULT-list time (default_list_times), which does not depend on the
+// model (training passes it once for every epoch); computed here when empty.
+RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems,
+                             std::span<const double> default_us = {});
+// The fastest measured config of Inductor's DEFAULT list for each problem (infinity when none ran).
+std::vector<double> default_list_times(const std::vector<const ProblemData*>& problems);
 
 // SHA-256 of a file's bytes, lowercase hex. Error(io) when it cannot be read.
 std::string sha256_file(const std::string& path);

@@ -137,6 +137,15 @@ std::string_view to_string(RowStatus s) noexcept {
   return "?";
 }
 
+std::optional<double> ProblemData::fastest_of(std::span<const Config> configs) const {
+  std::optional<double> t;
+  for (const auto& r : rows) {
+    if (!r.timed() || (t && *t <= *r.time_us_min)) continue;
+    if (std::find(configs.begin(), configs.end(), r.config) != configs.end()) t = r.time_us_min;
+  }
+  return t;
+}
+
 std::optional<double> ProblemData::best_us() const {
   std::optional<double> best;
   for (const auto& r : rows) {

@@ -16,6 +16,7 @@ namespace gemmsift {
 namespace {
 
 constexpr double kFailedRatio = 0.01;  // geometric mean stand-in for "nothing proposed ran"
+constexpr double kNotRun = std::numeric_limits<double>::infinity();  // the time of a list none of which ran
 
 using TimeMap = std::unordered_map<Config, double, ConfigHash>;
 
@@ -82,8 +83,7 @@ MethodQuality evaluate(const std::string& method, const std::vector<const Proble
     const double best = *pd->best_us();
     const TimeMap times = times_of(*pd);
     const auto proposals = propose(*pd);
-    const auto defaults = search_space(pd->problem, SpaceKind::DEFAULT);
-    const double t_default = best_of_first(times, defaults, defaults.size());
+    const double t_default = pd->fastest_of(search_space(pd->problem, SpaceKind::DEFAULT)).value_or(kNotRun);
     for (std::size_t i = 0; i < ks.size(); ++i) {
       const double t = best_of_first(times, proposals, static_cast<std::size_t>(ks[i]));
       acc[i].add(best, t);
@@ -120,7 +120,7 @@ MethodQuality evaluate_default_list(const std::vector<const ProblemData*>& probl
   for (const ProblemData* pd : problems) {
     auto list = search_space(pd->problem, SpaceKind::DEFAULT);
     configs += static_cast<double>(list.size());
-    acc.add(*pd->best_us(), best_of_first(times_of(*pd), list, list.size()));
+    acc.add(*pd->best_us(), pd->fastest_of(list).value_or(kNotRun));
   }
   QualityAtK q = acc.result(0);
   q.mean_configs = problems.empty() ? 0 : configs / static_cast<double>(problems.size());

@@ -108,12 +108,33 @@ double spearman(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
-RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems) {
+std::vector<double> default_list_times(const std::vector<const ProblemData*>& problems) {
+  std::vector<double> out;
+  out.reserve(problems.size());
+  for (const ProblemData* p : problems) {
+    const auto t = p->fastest_of(search_space(p->problem, SpaceKind::DEFAULT));
+    out.push_back(t.value_or(std::numeric_limits<double>::infinity()));
+  }
+  return out;
+}
+
+RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<const ProblemData*>& problems,
+                             std::span<const double> default_us) {
+  std::vector<double> computed;
+  if (default_us.empty()) {
+    computed = default_list_times(problems);
+    default_us = computed;
+  }
+  if (default_us.size() != problems.size()) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("rank_agreement: {} DEFAULT-list times for {} problems", default_us.size(), problems.size()));
+  }
   RankAgreement r;
   double sum_rho = 0, log_q1 = 0, log_q5 = 0;
   std::size_t not_worse = 0;
   std::vector<double> errors;
-  for (const ProblemData* p : problems) {
+  for (std::size_t pi = 0; pi < problems.size(); ++pi) {
+    const ProblemData* p = problems[pi];
     const auto best = p->best_us();
     if (!best) continue;
     std::vector<Config> configs;
@@ -143,13 +164,7 @@ RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<co
     log_q1 += std::log(quality(time_at(1)));
     const double t5 = time_at(5);
     log_q5 += std::log(quality(t5));
-    double t_default = std::numeric_limits<double>::infinity();
-    for (const Config& d : search_space(p->problem, SpaceKind::DEFAULT)) {
-      for (const auto& row : p->rows) {
-        if (row.config == d && row.timed()) t_default = std::min(t_default, *row.time_us_min);
-      }
-    }
-    not_worse += t5 <= t_default;  // as metrics.cpp: no tie tolerance
+    not_worse += t5 <= default_us[pi];  // as metrics.cpp: no tie tolerance
     ++r.problems;
   }
   if (r.problems) {
@@ -581,6 +596,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   const auto base_model = analytical_model_for(g.device);
   const Split split = split_problems(g, opt, rng, base_model.get());
   const std::vector<const ProblemData*>& val = split.val;
+  const std::vector<double> val_default_us = default_list_times(val);  // the same for every epoch
   FeatureSchema schema = FeatureSchema::named(opt.schema, g.sm_count);
   const Prepared prep = prepare_rows(split, schema, opt);
   const Eigen::Index in = prep.x.cols();
@@ -636,7 +652,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       st.weights_hash = hash_params(net);
       if (!val.empty()) {
         MlpModel m(parts_of({&net}));
-        const auto ra = rank_agreement(m, val);
+        const auto ra = rank_agreement(m, val, val_default_us);
         st.val_q1 = ra.quality1;
         st.val_q5 = ra.quality5;
         st.val_spearman = ra.spearman;
@@ -703,7 +719,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
   for (auto it = g.versions.begin(); it != g.versions.end(); ++it) parts.info[it.key() + "_version"] = it.value();
   auto model = std::make_unique<MlpModel>(std::move(parts));
   if (!val.empty()) {
-    const auto ra = rank_agreement(*model, val);
+    const auto ra = rank_agreement(*model, val, val_default_us);
     MlpParts with = model->parts();
     with.info["validation"] = {{"problems", val.size()}, {"quality_at_1", ra.quality1},
                                {"quality_at_5", ra.quality5},

@@ -64,6 +64,19 @@ TEST(Dataset, CheckFindsEveryProblem) {
   }
 }
 
+TEST(Dataset, FastestOfGivenConfigsCountsOnlyTheirTimedRows) {
+  ProblemData pd;
+  Config a, b, c, d;
+  a.block_m = 16, b.block_m = 32, c.block_m = 64, d.block_m = 128;
+  pd.rows = {Measurement{a, RowStatus::ok, 5.0, 5.0, 10, ""}, Measurement{b, RowStatus::abandoned, 40.0, 40.0, 2, ""},
+             Measurement{c, RowStatus::launch_error, std::nullopt, std::nullopt, 0, ""},
+             Measurement{b, RowStatus::ok, 30.0, 30.0, 10, ""}};
+  EXPECT_EQ(pd.fastest_of(std::vector<Config>{b, c}), 30.0);  // a (5 us) is not among them
+  EXPECT_EQ(pd.fastest_of(std::vector<Config>{a, b}), 5.0);
+  EXPECT_FALSE(pd.fastest_of(std::vector<Config>{c, d}).has_value());  // failed or never measured
+  EXPECT_FALSE(pd.fastest_of({}).has_value());
+}
+
 TEST(Metrics, CompleteProblemsNeedTheWholeSpace) {
   auto d = load_dataset(kData + "/tiny.csv");
   auto complete = complete_problems(d);

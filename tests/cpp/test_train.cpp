@@ -683,7 +683,17 @@ TEST(RankAgreement, AtLeastAsFastAsDefaultKnownAnswers) {
     }
     ASSERT_EQ(others, pi == 2 ? 6 : 5);
   }
-  const auto r = rank_agreement(OthersFirst(), {&ps[0], &ps[1], &ps[2]});
+  const std::vector<const ProblemData*> all{&ps[0], &ps[1], &ps[2]};
+  const auto r = rank_agreement(OthersFirst(), all);
   EXPECT_NEAR(r.at_least_default5, 2.0 / 3.0, 1e-12);
   EXPECT_NEAR(r.quality5, std::cbrt(1.0 * (10.0 / 12.0) * (18.065 / 24.754)), 1e-12);
+  // Training computes the DEFAULT-list times once and passes them to every epoch's call.
+  const auto times = default_list_times(all);
+  EXPECT_EQ(times, (std::vector<double>{10.0, 10.0, 24.754}));
+  EXPECT_EQ(rank_agreement(OthersFirst(), all, times).at_least_default5, r.at_least_default5);
+  // Given times are used as given: with DEFAULT at 1 us no top 5 is as fast.
+  const std::vector<double> fast{1.0, 1.0, 1.0};
+  EXPECT_EQ(rank_agreement(OthersFirst(), all, fast).at_least_default5, 0.0);
+  const std::vector<double> short_list{1.0};
+  EXPECT_THROW(rank_agreement(OthersFirst(), all, short_list), Error);
 }
