@@ -454,7 +454,10 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     if args.data is None and not args.summarize_only:
-        args.data = device_data(gpu_name())
+        try:
+            args.data = device_data(gpu_name())
+        except (OSError, subprocess.CalledProcessError, IndexError) as e:
+            ap.error(f"cannot name this machine's GPU with nvidia-smi ({e}); pass --data FILE for exhaustive-best")
     missing = [f for f in args.data or [] if not os.path.isfile(os.path.join(ROOT, f))]
     if missing and "exhaustive-best" in args.methods:
         ap.error(f"exhaustive-best needs EXHAUSTIVE data of this GPU; missing: {', '.join(missing)}")

@@ -104,3 +104,11 @@ def test_exhaustive_best_reads_the_running_gpus_data():
     assert e2e.device_data("NVIDIA H100 80GB HBM3") == ["data/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz",
                                                        "data/h100-80gb-hbm3_bf16_NN_test_llm.csv.gz"]
     assert all((ROOT / f).is_file() for f in e2e.device_data("NVIDIA H100 80GB HBM3"))
+
+
+def test_without_a_gpu_to_name_the_run_asks_for_data(tmp_path):
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "inductor_e2e.py"), "--out", str(tmp_path), "--methods", "cublas"],
+                       capture_output=True, text=True, env={"PATH": str(tmp_path)})  # no nvidia-smi on this PATH
+    assert r.returncode == 2 and "pass --data FILE" in r.stderr and "nvidia-smi" in r.stderr
