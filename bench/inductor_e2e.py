@@ -10,7 +10,7 @@ compiled into the kernels):
   stock-default     Inductor's DEFAULT list (the stock max-autotune)
   stock-exhaustive  Inductor's EXHAUSTIVE space, one process per problem killed at --exhaustive-cap s
   gemmsift-1/3/5/DEFAULT  gemmsift.inductor.install(benchmark_space=k) with --model (default: the
-                    shipped model for the device)
+                    shipped model for the device); gemmsift-5x2: the same with benchmark_passes=2
   gemmsift-alt-1/3/5/DEFAULT  the same with --alt-model (two models compared in one run)
   exhaustive-best   the best config of the problem's full EXHAUSTIVE measurement in data/ (the
                     harness's), pinned through a lookup table (with the model's top 1 and ATen):
@@ -146,8 +146,9 @@ def worker(args):
         import gemmsift.inductor as gi
         if method == "exhaustive-best":
             hook = gi.install(benchmark_space=1, lut=args.lut, model=model)
-        else:
-            hook = gi.install(benchmark_space=method.rsplit("-", 1)[1], model=model)
+        else:  # gemmsift-K, or gemmsift-KxP: Inductor benchmarks the list P times (benchmark_passes)
+            space, _, passes = method.rsplit("-", 1)[1].partition("x")
+            hook = gi.install(benchmark_space=space, model=model, benchmark_passes=int(passes) if passes else None)
     ic.max_autotune_gemm_search_space = "EXHAUSTIVE" if method == "stock-exhaustive" else "DEFAULT"
     # Fresh cache folders per process and distinct problems make every compile a cold one.
     counts = []

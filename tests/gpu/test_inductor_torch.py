@@ -171,6 +171,20 @@ def test_missing_model_warns_once_and_compiles_stock():
     assert len([m for m in msgs if "model.safetensors" in m]) == 1, msgs
 
 
+def test_two_benchmark_passes_time_the_list_twice_and_come_off():
+    original = select_algorithm.AlgorithmSelectorCache.__dict__["benchmark_choices"]
+    hook = gi.install(benchmark_space=5, model="auto", benchmark_passes=2)
+    try:
+        x, w = linear_inputs()
+        out, recs = compile_and_run(nt, x, w)
+        assert len(recs) == 1 and triton_count(recs[0]) == 5, recs
+        assert hook.stats["rebenchmarked"] >= 1 and hook.stats["fallbacks"] == 0, hook.stats
+        assert rel_err(out, nt(x.double(), w.double())) < 1e-2
+    finally:
+        gi.uninstall()
+    assert select_algorithm.AlgorithmSelectorCache.__dict__["benchmark_choices"] is original
+
+
 def test_uninstall_restores_stock():
     gi.install(benchmark_space=2, model="auto")
     gi.uninstall()

@@ -389,3 +389,96 @@ def test_model_trained_with_another_triton_keeps_stock(monkeypatch):
     assert len(msgs) == 1 and "Triton 3.6.0 but Triton 9.9.9 runs" in msgs[0], msgs
     problems = gi.Hook(gi.Settings(model="auto"), warn=lambda m: None).check(H100)
     assert len(problems) == 1 and "9.9.9" in problems[0]
+
+
+# -- benchmark passes -------------------------------------------------------------------------
+
+def passes_bench(*passes):
+    """Inductor's benchmarking, one dict of times per call in turn; records each call's list."""
+    calls = []
+
+    def bench(choices):
+        calls.append(list(choices))
+        result = passes[len(calls) - 1]
+        if isinstance(result, Exception):
+            raise result
+        return {c: result[c.name] for c in choices}
+    return bench, calls
+
+
+def test_benchmark_passes_from_arguments_and_environment():
+    assert gi.resolve_settings(environ={}).benchmark_passes == 1
+    assert gi.resolve_settings(environ={"GEMMSIFT_BENCHMARK_PASSES": "2"}).benchmark_passes == 2
+    assert gi.resolve_settings(benchmark_passes=3, environ={"GEMMSIFT_BENCHMARK_PASSES": "2"}).benchmark_passes == 3
+    for bad in ("0", "two", "-1"):
+        with pytest.raises(ValueError, match="GEMMSIFT_BENCHMARK_PASSES"):
+            gi.settings_from_env({"GEMMSIFT_BENCHMARK_PASSES": bad})
+    for bad in (0, True, 1.5):
+        with pytest.raises(ValueError, match="benchmark_passes"):
+            gi.resolve_settings(benchmark_passes=bad, environ={})
+    assert gi.Settings(benchmark_passes=2).uuid() != gi.Settings().uuid()
+
+
+def test_two_passes_keep_each_choices_faster_time():
+    hook, msgs = collecting_hook(gi.Settings(benchmark_passes=2))
+    aten, t1, t2 = Caller("mm"), Caller("triton_mm_1"), Caller("triton_mm_2")
+    # First pass: ATen timed slow (31.6 us against 24.0 in the second), so triton_mm_1 would win.
+    bench, calls = passes_bench({"mm": 0.0316, "triton_mm_1": 0.0281, "triton_mm_2": 0.0300},
+                                {"mm": 0.0240, "triton_mm_1": 0.0290, "triton_mm_2": 0.0298})
+    got = hook.benchmark([aten, t1, t2], bench)
+    assert got == {aten: 0.0240, t1: 0.0281, t2: 0.0298}
+    assert min(got, key=got.get) is aten
+    assert len(calls) == 2 and hook.stats["rebenchmarked"] == 1 and msgs == []
+
+
+def test_one_pass_lists_without_triton_mm_and_failed_passes_keep_inductors_times():
+    aten, other, t1 = Caller("mm"), Caller("triton_tem_fused_0"), Caller("triton_mm_1")
+    first = {"mm": 2.0, "triton_tem_fused_0": 1.0, "triton_mm_1": 3.0}
+    hook, _ = collecting_hook(gi.Settings())  # 1 pass: Inductor's own, once
+    bench, calls = passes_bench(first)
+    assert hook.benchmark([aten, t1], bench) == {aten: 2.0, t1: 3.0} and len(calls) == 1
+    hook, _ = collecting_hook(gi.Settings(benchmark_passes=3))
+    bench, calls = passes_bench(first)  # no Triton mm choice: not ours to time again
+    assert hook.benchmark([aten, other], bench) == {aten: 2.0, other: 1.0} and len(calls) == 1
+    hook, msgs = collecting_hook(gi.Settings(benchmark_passes=3))
+    bench, calls = passes_bench(first, {"mm": 1.0, "triton_mm_1": 1.0}, RuntimeError("device lost"))
+    assert hook.benchmark([aten, t1], bench) == {aten: 2.0, t1: 3.0}  # the first pass's times stand
+    assert len(msgs) == 1 and "device lost" in msgs[0] and hook.stats["rebenchmarked"] == 0
+    hook.benchmark([aten, t1], passes_bench(first, RuntimeError("again"))[0])
+    assert len(msgs) == 1  # once
+
+
+def test_the_benchmarking_patch_routes_through_the_hook_and_comes_off(monkeypatch):
+    class AlgorithmSelectorCache:  # stand-in for torch._inductor.select_algorithm's
+        @classmethod
+        def benchmark_choices(cls, choices, autotune_args, is_collective=False):
+            cls.seen.append((autotune_args, is_collective))
+            return {c: next(cls.times) for c in choices}
+    AlgorithmSelectorCache.seen = []
+    AlgorithmSelectorCache.times = iter([5.0, 4.0, 3.0, 6.0])
+
+    class SelectAlgorithm:
+        pass
+    module = SelectAlgorithm()
+    module.AlgorithmSelectorCache = AlgorithmSelectorCache
+    original = AlgorithmSelectorCache.__dict__["benchmark_choices"]
+    hook = gi.Hook(gi.Settings(benchmark_passes=2), warn=lambda m: None)
+    monkeypatch.setitem(gi._state, "hook", hook)
+    assert gi._patch_benchmarking(module)
+    try:
+        a, b = Caller("mm"), Caller("triton_mm_0")
+        assert AlgorithmSelectorCache.benchmark_choices([a, b], "args", is_collective=False) == {a: 3.0, b: 4.0}
+        assert AlgorithmSelectorCache.seen == [("args", False), ("args", False)]
+    finally:
+        gi._unpatch_benchmarking()
+    assert AlgorithmSelectorCache.__dict__["benchmark_choices"] is original and gi._state["bench"] is None
+
+
+def test_a_torch_without_the_classmethod_is_not_patched():
+    class Module:
+        class AlgorithmSelectorCache:
+            @staticmethod
+            def benchmark_choices(choices):
+                return {}
+    assert not gi._patch_benchmarking(Module()) and gi._state["bench"] is None
+    assert not gi._patch_benchmarking(object())
