@@ -262,25 +262,10 @@ def summarize(rows, problems, out_dir, cap):
             w.writerow({c: (f"{row[c]:.4g}" if isinstance(row.get(c), float) else row.get(c, "")) for c in cols})
 
     summary = {"device": rows[0]["device"] if rows else "", "torch": rows[0].get("torch", "") if rows else "",
-               "problems": len(problems), "exhaustive_cap_s": cap, "methods": {}}
-    for method in methods:
-        mine = [r for r in table if r["method"] == method]
-        ok = [r for r in mine if r.get("status") == "ok"]
-        if not mine:
-            continue
-        s = {"problems": len(mine), "ok": len(ok), "models": sorted({r["model"] for r in mine if r.get("model")}),
-             "distinct_problems_ok": len({(r["layout"], r["m"], r["n"], r["k"]) for r in ok}), "capped": sum(1 for r in mine if r.get("status") == "capped"),
-             "compile_s_total": sum(r["compile_s"] for r in ok), "compile_s_median": statistics.median([r["compile_s"] for r in ok]) if ok else None,
-             "choices_median": statistics.median([r["choices"] for r in ok]) if ok else None,
-             "geomean_pct_of_exhaustive_best": geomean([r.get("pct_of_exhaustive_best") for r in ok]),
-             "geomean_pct_of_best_seen": geomean([r.get("pct_of_best_seen") for r in ok]),
-             "geomean_pct_of_cublas": geomean([r.get("pct_of_cublas") for r in ok])}
-        vs = [(r, r["_stock"]) for r in ok]
-        vs = [(r, st) for r, st in vs if st and st.get("status") == "ok"]
-        if vs and method != "stock-default":
-            s["at_least_as_fast_as_stock_default"] = sum(1 for r, st in vs if r["kernel_us"] <= st["kernel_us"] * 1.01) / len(vs)
-            s["compile_time_vs_stock_default"] = sum(r["compile_s"] for r, _ in vs) / max(1e-9, sum(st["compile_s"] for _, st in vs))
-        summary["methods"][method] = s
+               "problems": len(problems), "exhaustive_cap_s": cap, "methods": method_stats(table, methods)}
+    runs = sorted({r.get("run", "") for r in rows})
+    if len(runs) > 1:  # the pooled table mixes runs; each run's own beside it
+        summary["per_run"] = {run: method_stats([r for r in table if r.get("run", "") == run], methods) for run in runs}
     # Compile time against stock EXHAUSTIVE where it was tried (capped runs give a lower bound).
     exh = [r for r in rows if r["method"] == "stock-exhaustive"]
     if any(r.get("status") == "capped" for r in exh):  # the cap the rows were run with
@@ -299,22 +284,13 @@ def summarize(rows, problems, out_dir, cap):
                 {"problem": f"{e['layout']} {e['m']}x{e['n']}x{e['k']}", "stock_exhaustive_s": e["compile_s"],
                  "stock_exhaustive_status": e["status"], "compile_s": t, "ratio_at_most" if e["status"] == "capped" else "ratio":
                  t / e["compile_s"]} for e, t in pairs]
+    summary["runs"] = runs
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    runs = sorted({r.get("run", "") for r in rows})
-    summary["runs"] = runs
     lines = [f"{summary['device']}, torch {summary['torch']}, {len(problems)} problems (bf16; NT and NN), "
-             f"{len(runs)} run(s): {', '.join(runs)}", "",
-             "| method | problems ok | compile s (sum) | compile s (median) | choices (median) | % of EXHAUSTIVE best (geomean) | % of best seen (geomean) | % of cuBLAS (geomean) | >= stock DEFAULT kernel | compile time / stock DEFAULT |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
-    for method, s in summary["methods"].items():
-        def f(x, fmt):
-            return fmt.format(x) if isinstance(x, (int, float)) and x == x else "-"
-        lines.append(f"| {method} | {s['ok']}/{s['problems']}{' (' + str(s['capped']) + ' capped)' if s['capped'] else ''} | "
-                     f"{f(s['compile_s_total'], '{:.1f}')} | {f(s['compile_s_median'], '{:.2f}')} | {f(s['choices_median'], '{:g}')} | "
-                     f"{f(s['geomean_pct_of_exhaustive_best'], '{:.1f}')} | {f(s['geomean_pct_of_best_seen'], '{:.1f}')} | "
-                     f"{f(s['geomean_pct_of_cublas'], '{:.1f}')} | "
-                     f"{f(s.get('at_least_as_fast_as_stock_default'), '{:.0%}')} | {f(s.get('compile_time_vs_stock_default'), '{:.3f}')} |")
+             f"{len(runs)} run(s): {', '.join(runs)}", ""] + table_lines(summary["methods"])
+    for run, stats in summary.get("per_run", {}).items():
+        lines += ["", f"Run {run} alone:", ""] + table_lines(stats)
     for method, s in summary["methods"].items():
         for v in s.get("vs_stock_exhaustive", []):
             bound = "at most " if "ratio_at_most" in v else ""
@@ -325,6 +301,47 @@ def summarize(rows, problems, out_dir, cap):
         fh.write("\n".join(lines) + "\n")
     write_svg(summary, os.path.join(out_dir, "tradeoff.svg"))
     print("\n".join(lines))
+
+
+def method_stats(table, methods):
+    """Per method: problems, compile time, choices, kernel percentages, and against stock DEFAULT
+    (each row against stock DEFAULT's row of its own run)."""
+    out = {}
+    for method in methods:
+        mine = [r for r in table if r["method"] == method]
+        ok = [r for r in mine if r.get("status") == "ok"]
+        if not mine:
+            continue
+        s = {"problems": len(mine), "ok": len(ok), "models": sorted({r["model"] for r in mine if r.get("model")}),
+             "distinct_problems_ok": len({(r["layout"], r["m"], r["n"], r["k"]) for r in ok}), "capped": sum(1 for r in mine if r.get("status") == "capped"),
+             "compile_s_total": sum(r["compile_s"] for r in ok), "compile_s_median": statistics.median([r["compile_s"] for r in ok]) if ok else None,
+             "choices_median": statistics.median([r["choices"] for r in ok]) if ok else None,
+             "geomean_pct_of_exhaustive_best": geomean([r.get("pct_of_exhaustive_best") for r in ok]),
+             "geomean_pct_of_best_seen": geomean([r.get("pct_of_best_seen") for r in ok]),
+             "geomean_pct_of_cublas": geomean([r.get("pct_of_cublas") for r in ok])}
+        vs = [(r, r["_stock"]) for r in ok]
+        vs = [(r, st) for r, st in vs if st and st.get("status") == "ok"]
+        if vs and method != "stock-default":
+            s["at_least_as_fast_as_stock_default"] = sum(1 for r, st in vs if r["kernel_us"] <= st["kernel_us"] * 1.01) / len(vs)
+            s["compile_time_vs_stock_default"] = sum(r["compile_s"] for r, _ in vs) / max(1e-9, sum(st["compile_s"] for _, st in vs))
+        out[method] = s
+    return out
+
+
+def table_lines(stats):
+    """method_stats as a markdown table."""
+    lines = ["| method | problems ok | compile s (sum) | compile s (median) | choices (median) | % of EXHAUSTIVE best (geomean) | % of best seen (geomean) | % of cuBLAS (geomean) | >= stock DEFAULT kernel | compile time / stock DEFAULT |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+
+    def f(x, fmt):
+        return fmt.format(x) if isinstance(x, (int, float)) and x == x else "-"
+    for method, s in stats.items():
+        lines.append(f"| {method} | {s['ok']}/{s['problems']}{' (' + str(s['capped']) + ' capped)' if s['capped'] else ''} | "
+                     f"{f(s['compile_s_total'], '{:.1f}')} | {f(s['compile_s_median'], '{:.2f}')} | {f(s['choices_median'], '{:g}')} | "
+                     f"{f(s['geomean_pct_of_exhaustive_best'], '{:.1f}')} | {f(s['geomean_pct_of_best_seen'], '{:.1f}')} | "
+                     f"{f(s['geomean_pct_of_cublas'], '{:.1f}')} | "
+                     f"{f(s.get('at_least_as_fast_as_stock_default'), '{:.0%}')} | {f(s.get('compile_time_vs_stock_default'), '{:.3f}')} |")
+    return lines
 
 
 def write_svg(summary, path):

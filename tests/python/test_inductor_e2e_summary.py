@@ -49,6 +49,11 @@ def test_summary_compares_each_row_with_its_own_run(tmp_path):
                   "compile_s": 1.0, "ratio_at_most": 1.0 / 150.0}]
     md = (tmp_path / "summary.md").read_text()
     assert "| gemmsift-5 | 3/3 |" in md and "at most 1/150" in md
+    # each run alone as well: gemmsift-5 at least as fast as stock DEFAULT in a, not in b
+    a, b = s["per_run"]["a"]["gemmsift-5"], s["per_run"]["b"]["gemmsift-5"]
+    assert (a["problems"], a["at_least_as_fast_as_stock_default"], b["problems"], b["at_least_as_fast_as_stock_default"]) == (2, 1.0, 1, 0.0)
+    assert b["compile_time_vs_stock_default"] == pytest.approx(4.0 / 8.0)
+    assert "Run a alone:" in md and "Run b alone:" in md and "| gemmsift-5 | 1/1 |" in md
     csv_text = (tmp_path / "e2e.csv").read_text().splitlines()
     assert csv_text[0].startswith("run,method,layout")
     assert len(csv_text) == 1 + len(rows)
