@@ -16,6 +16,7 @@ Without code changes, set the same settings in the environment and run the progr
     GEMMSIFT_RECORD            a lookup table file that each autotune's best Triton config is added to
     GEMMSIFT_BENCHMARK_PASSES  times Inductor benchmarks a list holding Triton mm choices (default 1;
                                2: every choice timed twice, the faster time kept)
+    GEMMSIFT_BENCHMARK_TIMER   inductor (default) or gemmsift: who times the choices of such a list
 
 Arguments given to install() win over the environment. Nothing here may fail a compile: on any
 problem (an unreadable table, a missing model, an op it cannot read) it warns once and Inductor
@@ -23,6 +24,7 @@ gets its stock configs. This module imports without torch; install() needs torch
 InductorChoices (torch._inductor.choices).
 """
 
+import contextlib
 import dataclasses
 import functools
 import json
@@ -36,7 +38,7 @@ from . import Config, LookupTable, Model, Problem, Selector, __version__, record
 from .triton import _DTYPES, _triton_version, config_from_kwargs, operand_letter
 
 __all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space",
-           "settings_from_env", "resolve_settings", "ENV"]
+           "parse_benchmark_timer", "settings_from_env", "resolve_settings", "ENV", "TIMERS"]
 
 ENV = {
     "benchmark_space": "GEMMSIFT_BENCHMARK_SPACE",
@@ -44,7 +46,12 @@ ENV = {
     "model": "GEMMSIFT_MODEL",
     "record": "GEMMSIFT_RECORD",
     "benchmark_passes": "GEMMSIFT_BENCHMARK_PASSES",
+    "benchmark_timer": "GEMMSIFT_BENCHMARK_TIMER",
 }
+
+# Who times the choices of an autotune list that holds Triton mm choices: Inductor's own
+# benchmarker, or gemmsift's (the collector's timer, gemmsift.collect.timing).
+TIMERS = ("inductor", "gemmsift")
 
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
@@ -62,6 +69,13 @@ def parse_benchmark_passes(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"benchmark_passes must be a positive integer, got {value!r}")
     return value
+
+
+def parse_benchmark_timer(value: Any) -> str:
+    """"inductor" or "gemmsift" (any case)."""
+    if isinstance(value, str) and value.strip().lower() in TIMERS:
+        return value.strip().lower()
+    raise ValueError(f"benchmark_timer must be one of {', '.join(TIMERS)}, got {value!r}")
 
 
 def parse_benchmark_space(value: Any) -> BenchmarkSpace:
@@ -92,6 +106,10 @@ class Settings:
     # choice keeps its fastest time. More than 1 is for short lists whose single timings run
     # slow now and then (docs/results.md, runs h200-I to K).
     benchmark_passes: int = 1
+    # "gemmsift": the choices of such a list are timed by gemmsift's timer, which keeps the GPU
+    # busy between the cache flush and the start event so that the CPU's launch time is not timed
+    # (Inductor's benchmarker times it when the launch takes longer than the flush).
+    benchmark_timer: str = "inductor"
 
     def uuid(self) -> str:
         """Identifies these settings for Inductor's caches: the table's and model file's size and
@@ -107,7 +125,7 @@ class Settings:
         model = stamp(self.model) if os.path.sep in self.model or self.model.endswith(".safetensors") else self.model
         return json.dumps({"gemmsift": __version__, "benchmark_space": self.benchmark_space,
                            "lut": stamp(self.lut), "model": model, "record": bool(self.record),
-                           "benchmark_passes": self.benchmark_passes},
+                           "benchmark_passes": self.benchmark_passes, "benchmark_timer": self.benchmark_timer},
                           sort_keys=True)
 
 
@@ -119,8 +137,9 @@ def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any
         value = env.get(var)
         if value is None or value.strip() == "":
             continue
-        if field in ("benchmark_space", "benchmark_passes"):
-            parse = parse_benchmark_space if field == "benchmark_space" else parse_benchmark_passes
+        parse = {"benchmark_space": parse_benchmark_space, "benchmark_passes": parse_benchmark_passes,
+                 "benchmark_timer": parse_benchmark_timer}.get(field)
+        if parse is not None:
             try:
                 out[field] = parse(value)
             except ValueError as e:
@@ -132,13 +151,16 @@ def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any
 
 def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
                      model: Optional[str] = None, record: Optional[str] = None,
-                     environ: Optional[Dict[str, str]] = None, benchmark_passes: Optional[int] = None) -> Settings:
-    """Arguments first, then the environment, then the defaults (k = 5, model "auto", 1 pass)."""
+                     environ: Optional[Dict[str, str]] = None, benchmark_passes: Optional[int] = None,
+                     benchmark_timer: Optional[str] = None) -> Settings:
+    """Arguments first, then the environment, then the defaults (k = 5, model "auto", 1 pass,
+    Inductor's timer)."""
     given = {"benchmark_space": parse_benchmark_space(benchmark_space) if benchmark_space is not None else None,
              "lut": os.fspath(lut) if lut is not None else None,
              "model": os.fspath(model) if model is not None else None,
              "record": os.fspath(record) if record is not None else None,
-             "benchmark_passes": parse_benchmark_passes(benchmark_passes) if benchmark_passes is not None else None}
+             "benchmark_passes": parse_benchmark_passes(benchmark_passes) if benchmark_passes is not None else None,
+             "benchmark_timer": parse_benchmark_timer(benchmark_timer) if benchmark_timer is not None else None}
     env = settings_from_env(environ)
     merged = {k: (v if v is not None else env.get(k)) for k, v in given.items()}
     return Settings(**{k: v for k, v in merged.items() if v is not None})
@@ -250,7 +272,7 @@ class Hook:
         self._lut_loaded = False
         self._selectors: Dict[Tuple[str, str], Selector] = {}
         self.stats = {"ops": 0, "filtered": 0, "fallbacks": 0, "lut_hits": 0, "recorded": 0,
-                      "record_failures": 0, "rebenchmarked": 0}
+                      "record_failures": 0, "rebenchmarked": 0, "gemmsift_timed": 0}
         self.decisions: List[Dict[str, Any]] = []  # the last few, for tests and benchmarks
 
     # -- warnings ---------------------------------------------------------------------------
@@ -411,7 +433,7 @@ class Hook:
         its fastest time. A later pass that fails warns once and the first pass's times stand."""
         timings = bench(choices)
         passes = self.settings.benchmark_passes
-        if passes <= 1 or not any(is_triton_mm_name(str(getattr(c, "name", "") or "")) for c in choices):
+        if passes <= 1 or not _has_triton_mm(choices):
             return timings
         try:
             best = dict(timings)
@@ -476,14 +498,90 @@ def _patch_benchmarking(select_algorithm: Any) -> bool:
     inner = original.__func__
 
     def benchmark_choices(cls, choices, *args, **kwargs):
-        def bench(cs):
-            return inner(cls, cs, *args, **kwargs)
         hook = installed()
+
+        def bench(cs):
+            if hook is None or hook.settings.benchmark_timer != "gemmsift" or not _has_triton_mm(cs):
+                return inner(cls, cs, *args, **kwargs)
+            with swapped_timer(hook, _benchmarkers(), _gemmsift_timed):
+                return inner(cls, cs, *args, **kwargs)
         return hook.benchmark(choices, bench) if hook is not None else bench(choices)
 
     cache.benchmark_choices = classmethod(benchmark_choices)
     _state["bench"] = (cache, original)
     return True
+
+
+def _has_triton_mm(choices: Sequence[Any]) -> bool:
+    return any(is_triton_mm_name(str(getattr(c, "name", "") or "")) for c in choices)
+
+
+@contextlib.contextmanager
+def swapped_timer(hook: Hook, benchmarkers: Sequence[Any], timed: Callable[[Callable[[], Any]], float]):
+    """While open, each benchmarker's benchmark_gpu(fn) (Inductor's: fn -> milliseconds, the
+    minimum) returns timed(fn) instead; calls asking for something else (a return mode other than
+    the minimum, quantiles, more positional arguments) and calls where timed fails (warned once)
+    go to the benchmarker's own. Closing puts the benchmarkers back as they were."""
+    undo = []
+    for b in benchmarkers:
+        own = b.benchmark_gpu
+        shadowed = "benchmark_gpu" in vars(b)  # an instance attribute, not the class's method
+
+        def ours(fn, *args, _own=own, **kwargs):
+            if args or kwargs.get("return_mode", "min") != "min" or kwargs.get("quantiles") is not None:
+                return _own(fn, *args, **kwargs)
+            try:
+                ms = float(timed(fn))
+            except Exception as e:  # never fail a compile: Inductor's own timing stands
+                hook.warn_once("timer", f"gemmsift's timer failed, Inductor's times this choice: {type(e).__name__}: {e}")
+                return _own(fn, *args, **kwargs)
+            hook.stats["gemmsift_timed"] += 1
+            return ms
+        b.benchmark_gpu = ours
+        undo.append((b, own if shadowed else None))
+    try:
+        yield
+    finally:
+        for b, own in reversed(undo):
+            if own is None:
+                del b.benchmark_gpu
+            else:
+                b.benchmark_gpu = own
+
+
+def _benchmarkers() -> List[Any]:
+    """The benchmarker objects Inductor's autotuning calls (torch 2.11: the one instance of
+    torch._inductor.runtime.benchmarking, which select_algorithm and autotune_process import)."""
+    import importlib
+    found: List[Any] = []
+    for module in ("torch._inductor.runtime.benchmarking", "torch._inductor.select_algorithm",
+                   "torch._inductor.autotune_process"):
+        try:
+            b = getattr(importlib.import_module(module), "benchmarker", None)
+        except ImportError:
+            continue
+        if b is not None and callable(getattr(b, "benchmark_gpu", None)) and all(b is not x for x in found):
+            found.append(b)
+    return found
+
+
+_timers: Dict[int, Any] = {}
+
+
+def _gemmsift_timed(fn: Callable[[], Any]) -> float:
+    """fn's time in milliseconds by gemmsift's timer (gemmsift.collect.timing.Timer, set as
+    Inductor's autotuning: 5 estimation launches, then up to 100 within 25 ms, the minimum; the L2
+    flushed before each launch, then a GPU spin so the launch's CPU time is not timed)."""
+    import torch
+    from .collect.timing import Timer
+    device = torch.cuda.current_device()
+    timer = _timers.get(device)
+    if timer is None:
+        timer = _timers[device] = Timer(torch.device("cuda", device), estimation_iters=5, max_iters=100, budget_ms=25.0)
+    fn()  # as Inductor: one call first (lazy initialisation, first-launch costs) before timing
+    torch.cuda.synchronize()
+    _, best_us, _, _ = timer.time(fn)
+    return best_us / 1000.0
 
 
 def _unpatch_benchmarking() -> None:
@@ -629,7 +727,8 @@ def _current_device() -> str:
 
 
 def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
-            model: Optional[str] = None, record: Optional[str] = None, benchmark_passes: Optional[int] = None) -> Hook:
+            model: Optional[str] = None, record: Optional[str] = None, benchmark_passes: Optional[int] = None,
+            benchmark_timer: Optional[str] = None) -> Hook:
     """Puts gemmsift in front of Inductor's Triton mm autotuning (until uninstall()).
 
     benchmark_space: k (an int), "DEFAULT" (as many as Inductor's DEFAULT list has), "fast" (= 1),
@@ -639,13 +738,16 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     its stock configs and one warning says so). record: a lookup table file each autotune's
     fastest Triton config is added to. benchmark_passes: how many times Inductor benchmarks a list
     holding Triton mm choices, each keeping its fastest time (default 1: Inductor's own single
-    pass, untouched). Unset arguments come from GEMMSIFT_* variables. A bad
+    pass, untouched). benchmark_timer: "inductor" (default) or "gemmsift": who times the choices of
+    a list holding Triton mm choices (gemmsift's timer does not time the CPU's launch; a failure
+    of it warns once and Inductor's timer takes over). Unset arguments come from GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
     Inductor's stock behaviour."""
     try:
-        settings = resolve_settings(benchmark_space, lut, model, record, benchmark_passes=benchmark_passes)
+        settings = resolve_settings(benchmark_space, lut, model, record, benchmark_passes=benchmark_passes,
+                                    benchmark_timer=benchmark_timer)
     except ValueError as e:
-        if benchmark_space is not None or benchmark_passes is not None:
+        if benchmark_space is not None or benchmark_passes is not None or benchmark_timer is not None:
             raise
         warnings.warn(f"gemmsift.inductor: {e}; not installed", RuntimeWarning, stacklevel=2)
         return Hook(Settings())
@@ -666,9 +768,9 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
         if not _state["saver"]:
             select_algorithm.add_feedback_saver(_feedback_saver)
             _state["saver"] = True
-        if settings.benchmark_passes > 1 and not _patch_benchmarking(select_algorithm):
+        if (settings.benchmark_passes > 1 or settings.benchmark_timer != "inductor") and not _patch_benchmarking(select_algorithm):
             hook.warn_once("passes", "this torch has no AlgorithmSelectorCache.benchmark_choices to wrap: "
-                                     "Inductor benchmarks each list once")
+                                     "Inductor benchmarks each list once, with its own timer")
         _state["hook"] = hook
     return hook
 

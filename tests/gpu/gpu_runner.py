@@ -1,5 +1,5 @@
 """A small test runner for the GPU machine, where pytest may be missing: runs a module's test_*
-functions in name order, prints pass/FAIL with the traceback, and with --json OUT writes the
+functions in name order (-k SUBSTRING: only those whose name holds it), prints pass/FAIL with the traceback, and with --json OUT writes the
 results with the device and the torch and Triton versions. The files run under pytest too."""
 import json
 import sys
@@ -11,7 +11,8 @@ def run_tests(namespace, argv=None):
     import torch
     import triton
     argv = sys.argv if argv is None else argv
-    tests = [v for k, v in sorted(namespace.items()) if k.startswith("test_") and callable(v)]
+    only = argv[argv.index("-k") + 1] if "-k" in argv else ""  # -k SUBSTRING: only tests whose name holds it
+    tests = [v for k, v in sorted(namespace.items()) if k.startswith("test_") and callable(v) and only in k]
     results = []
     for t in tests:
         t0 = time.time()

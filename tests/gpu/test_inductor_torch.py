@@ -185,6 +185,22 @@ def test_two_benchmark_passes_time_the_list_twice_and_come_off():
     assert select_algorithm.AlgorithmSelectorCache.__dict__["benchmark_choices"] is original
 
 
+def test_gemmsift_timer_benchmarks_the_list_and_comes_off():
+    from torch._inductor.runtime import benchmarking
+    hook = gi.install(benchmark_space=5, model="auto", benchmark_timer="gemmsift")
+    try:
+        x, w = linear_inputs()
+        out, recs = compile_and_run(nt, x, w)
+        assert len(recs) == 1 and triton_count(recs[0]) == 5, recs
+        # every choice of the list (5 Triton, ATen) went through gemmsift's timer, none failed
+        assert hook.stats["gemmsift_timed"] >= 6 and hook.stats["fallbacks"] == 0, hook.stats
+        assert all(0 < ms < 10 for ms in recs[0]["ms"]), recs[0]["ms"]
+        assert rel_err(out, nt(x.double(), w.double())) < 1e-2
+    finally:
+        gi.uninstall()
+    assert "benchmark_gpu" not in vars(benchmarking.benchmarker)
+
+
 def test_uninstall_restores_stock():
     gi.install(benchmark_space=2, model="auto")
     gi.uninstall()

@@ -482,3 +482,79 @@ def test_a_torch_without_the_classmethod_is_not_patched():
                 return {}
     assert not gi._patch_benchmarking(Module()) and gi._state["bench"] is None
     assert not gi._patch_benchmarking(object())
+
+
+# -- gemmsift's timer -------------------------------------------------------------------------
+
+def test_benchmark_timer_from_arguments_and_environment():
+    assert gi.resolve_settings(environ={}).benchmark_timer == "inductor"
+    assert gi.resolve_settings(environ={"GEMMSIFT_BENCHMARK_TIMER": " GemmSift "}).benchmark_timer == "gemmsift"
+    assert gi.resolve_settings(benchmark_timer="inductor", environ={"GEMMSIFT_BENCHMARK_TIMER": "gemmsift"}).benchmark_timer == "inductor"
+    with pytest.raises(ValueError, match="GEMMSIFT_BENCHMARK_TIMER='cupti'"):
+        gi.settings_from_env({"GEMMSIFT_BENCHMARK_TIMER": "cupti"})
+    for bad in ("", "spin", 1, None):
+        with pytest.raises(ValueError, match="benchmark_timer must be one of inductor, gemmsift"):
+            gi.parse_benchmark_timer(bad)
+    assert gi.Settings(benchmark_timer="gemmsift").uuid() != gi.Settings().uuid()
+
+
+class Benchmarker:  # stand-in for torch._inductor.runtime.benchmarking's benchmarker
+    def benchmark_gpu(self, fn, return_mode="min", **kwargs):
+        fn()
+        return {"min": 9.0, "all": [9.0, 9.5]}[return_mode]
+
+
+def test_swapped_timer_times_with_ours_and_puts_the_benchmarker_back():
+    hook, msgs = collecting_hook(gi.Settings(benchmark_timer="gemmsift"))
+    plain, shadowed = Benchmarker(), Benchmarker()
+    own = lambda fn, **kw: 7.0  # noqa: E731  an instance attribute already there stays
+    shadowed.benchmark_gpu = own
+    launched = []
+    with gi.swapped_timer(hook, [plain, shadowed], lambda fn: (fn(), 0.25)[1]):
+        assert plain.benchmark_gpu(lambda: launched.append(1)) == 0.25
+        assert shadowed.benchmark_gpu(lambda: launched.append(2)) == 0.25
+        assert plain.benchmark_gpu(lambda: launched.append(3), return_mode="all") == [9.0, 9.5]  # Inductor's
+    assert launched == [1, 2, 3] and hook.stats["gemmsift_timed"] == 2 and msgs == []
+    assert "benchmark_gpu" not in vars(plain) and plain.benchmark_gpu(lambda: None) == 9.0
+    assert shadowed.benchmark_gpu is own
+
+
+def test_a_failing_timer_warns_once_and_inductor_times():
+    hook, msgs = collecting_hook(gi.Settings(benchmark_timer="gemmsift"))
+    b = Benchmarker()
+
+    def broken(fn):
+        raise RuntimeError("no CUDA")
+    with gi.swapped_timer(hook, [b], broken):
+        assert b.benchmark_gpu(lambda: None) == 9.0
+        assert b.benchmark_gpu(lambda: None) == 9.0
+    assert len(msgs) == 1 and "no CUDA" in msgs[0] and hook.stats["gemmsift_timed"] == 0
+    assert "benchmark_gpu" not in vars(b)
+
+
+def test_the_benchmarking_patch_times_triton_mm_lists_with_gemmsifts_timer(monkeypatch):
+    b = Benchmarker()
+
+    class AlgorithmSelectorCache:
+        @classmethod
+        def benchmark_choices(cls, choices, autotune_args):
+            return {c: b.benchmark_gpu(lambda: None) for c in choices}
+
+    class Module:
+        pass
+    module = Module()
+    module.AlgorithmSelectorCache = AlgorithmSelectorCache
+    hook = gi.Hook(gi.Settings(benchmark_timer="gemmsift"), warn=lambda m: None)
+    monkeypatch.setitem(gi._state, "hook", hook)
+    monkeypatch.setattr(gi, "_benchmarkers", lambda: [b])
+    monkeypatch.setattr(gi, "_gemmsift_timed", lambda fn: 0.5)
+    assert gi._patch_benchmarking(module)
+    try:
+        a, t, other = Caller("mm"), Caller("triton_mm_0"), Caller("triton_tem_fused_1")
+        # a list with a Triton mm choice: every choice (ATen too) timed by gemmsift's timer
+        assert AlgorithmSelectorCache.benchmark_choices([a, t], "args") == {a: 0.5, t: 0.5}
+        # another list: Inductor's own timer
+        assert AlgorithmSelectorCache.benchmark_choices([a, other], "args") == {a: 9.0, other: 9.0}
+        assert hook.stats["gemmsift_timed"] == 2 and "benchmark_gpu" not in vars(b)
+    finally:
+        gi._unpatch_benchmarking()
