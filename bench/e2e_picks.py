@@ -9,7 +9,7 @@ Inductor / data), and with --rows (the run's rows.jsonl) its time of the ATen ch
 run's cuBLAS measurement of the same problem (ratio Inductor / cuBLAS); a method whose ratios run
 high had its pick decided by inflated timings.
 
-    python3 bench/e2e_picks.py LOG --data data/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz --data ... [--rows ROWS]
+    python3 bench/e2e_picks.py LOG --data data/h100-80gb-hbm3_bf16_NT_test_llm.csv.gz --data ... [--rows ROWS [--run RUN]]
 
 LOG: the e2e job's output (tools/gpu/job_train_e2e.sh's job.log), in which each method's worker
 printed Inductor's "AUTOTUNE mm(MxK, KxN)" tables with the strides (layout) of its problems. Each
@@ -87,12 +87,15 @@ def section_methods(log):
     return out
 
 
-def cublas_times(rows_path):
-    """(layout, m, n, k) -> the fastest cuBLAS kernel of the run's rows (method cublas)."""
+def cublas_times(rows_path, run=None):
+    """(layout, m, n, k) -> the fastest cuBLAS kernel of the rows (method cublas), of run RUN only
+    when given (a rows file merged from several runs)."""
     out = {}
     with open(rows_path) as f:
         for line in f:
             r = json.loads(line)
+            if run is not None and r.get("run") != run:
+                continue
             if r.get("method") == "cublas" and r.get("status") == "ok" and r.get("kernel_us"):
                 key = (r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
                 out[key] = min(r["kernel_us"], out.get(key, math.inf))
@@ -115,9 +118,14 @@ def main():
     ap.add_argument("log")
     ap.add_argument("--data", action="append", required=True, help="EXHAUSTIVE measurements (repeat)")
     ap.add_argument("--rows", help="the run's rows.jsonl: Inductor's ATen timings against its cuBLAS rows")
+    ap.add_argument("--run", help="with --rows: only the cuBLAS rows of this run (rows merged from several runs)")
     args = ap.parse_args()
+    if args.run and not args.rows:
+        ap.error("--run needs --rows")
     data = load(args.data)
-    cublas = cublas_times(args.rows) if args.rows else {}
+    cublas = cublas_times(args.rows, args.run) if args.rows else {}
+    if args.rows and not cublas:
+        ap.error(f"no cuBLAS row{' of run ' + args.run if args.run else ''} in {args.rows}")
     names = section_methods(args.log)
     rows, triton_ratio, aten_ratio = {}, {}, {}
     print("| section | problem | configs given | picked (data, µs) | best given (data) | EXHAUSTIVE best (data) | picked / best | best given / best |")

@@ -10,7 +10,8 @@ compiled into the kernels):
   stock-default     Inductor's DEFAULT list (the stock max-autotune)
   stock-exhaustive  Inductor's EXHAUSTIVE space, one process per problem killed at --exhaustive-cap s
   gemmsift-1/3/5/DEFAULT  gemmsift.inductor.install(benchmark_space=k) with --model (default: the
-                    shipped model for the device); gemmsift-5x2: the same with benchmark_passes=2
+                    shipped model for the device); gemmsift-5x2: the same with benchmark_passes=2;
+                    gemmsift-5t (or -5x2t): with benchmark_timer="gemmsift" (gemmsift's timer)
   gemmsift-alt-1/3/5/DEFAULT  the same with --alt-model (two models compared in one run)
   exhaustive-best   the best config of the problem's full EXHAUSTIVE measurement in data/ (the
                     harness's), pinned through a lookup table (with the model's top 1 and ATen):
@@ -21,7 +22,8 @@ seconds of the first call, choices benchmarked (all / Triton mm), kernel microse
 compiled function (L2 flushed before each launch, minimum of up to 100), % of EXHAUSTIVE's best
 (best_us / kernel_us x 100: 100 = as fast; best_us from the exhaustive-best or stock-exhaustive
 method), % of best seen (the same against the fastest kernel any method got in the run), % of
-cuBLAS (cublas_us / kernel_us x 100). Rows of several runs (calls) can be merged: each row is
+cuBLAS (cublas_us / kernel_us x 100). Each row also holds eager_us, the eager op (cuBLAS) timed
+right after in the same worker. Rows of several runs (calls) can be merged: each row is
 compared only with rows of its own run.
 --gpus N shards the problems over N GPUs (problem i on GPU i mod N), one driver per GPU with
 CUDA_VISIBLE_DEVICES and an equal share of the CPU cores for Inductor's compile workers
@@ -36,6 +38,7 @@ import gzip
 import json
 import math
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -77,6 +80,17 @@ def model_id(spec):
 def all_methods(rows):
     """METHODS, then any other method the rows hold, in a stable order."""
     return METHODS + sorted({r["method"] for r in rows} - set(METHODS))
+
+
+def gemmsift_settings(method):
+    """gemmsift-K[xP][t] (or gemmsift-alt-...) -> install() arguments: benchmark_space K; P passes
+    (benchmark_passes); t: gemmsift's timer (benchmark_timer). ValueError for anything else."""
+    spec = re.fullmatch(r"(\d+|DEFAULT|SAME|fast)(?:x(\d+))?(t?)", method.rsplit("-", 1)[1])
+    if not method.startswith("gemmsift-") or spec is None:
+        raise ValueError(f"not a gemmsift method: {method} (gemmsift-K, gemmsift-KxP, gemmsift-Kt, gemmsift-KxPt)")
+    space, passes, timer = spec.groups()
+    return {"benchmark_space": space, "benchmark_passes": int(passes) if passes else None,
+            "benchmark_timer": "gemmsift" if timer else None}
 
 
 def parse_subset(which):
@@ -146,9 +160,8 @@ def worker(args):
         import gemmsift.inductor as gi
         if method == "exhaustive-best":
             hook = gi.install(benchmark_space=1, lut=args.lut, model=model)
-        else:  # gemmsift-K, or gemmsift-KxP: Inductor benchmarks the list P times (benchmark_passes)
-            space, _, passes = method.rsplit("-", 1)[1].partition("x")
-            hook = gi.install(benchmark_space=space, model=model, benchmark_passes=int(passes) if passes else None)
+        else:
+            hook = gi.install(model=model, **gemmsift_settings(method))
     ic.max_autotune_gemm_search_space = "EXHAUSTIVE" if method == "stock-exhaustive" else "DEFAULT"
     # Fresh cache folders per process and distinct problems make every compile a cold one.
     counts = []
@@ -158,7 +171,10 @@ def worker(args):
         counts.append((len(timings), sum(1 for n in names if is_triton_mm_name(n))))
 
     select_algorithm.add_feedback_saver(saver)
-    timer = Timer(estimation_iters=5, max_iters=100, budget_ms=25.0)
+    # The harness's timer set as Inductor's autotuning, with a longer GPU spin (about 0.5 ms)
+    # before each start event: a compiled function's CPU time per call (guards, wrapper, buffer
+    # allocation) is longer than a bare Triton launch's, and must not be timed.
+    timer = Timer(estimation_iters=5, max_iters=100, budget_ms=25.0, spin_cycles=1_000_000)
     device = torch.cuda.get_device_name()
 
     def operands(layout, m, n, k):
@@ -187,9 +203,12 @@ def worker(args):
         ref = fn(a.double(), b.double())
         err = ((out.double() - ref).norm() / ref.norm().clamp_min(1e-30)).item()
         status, tmin, tmed, iters = timer.time(lambda: f(a, b))
+        # The eager op (cuBLAS) timed right after in the same process: a reference that shares
+        # this worker's GPU and process state (a slow kernel_us with a slow eager_us is the state).
+        eager = tmin if method == "cublas" else timer.time(lambda: fn(a, b))[1]
         return {"compile_s": 0.0 if method == "cublas" else wall, "choices": sum(c[0] for c in counts),
                 "triton_choices": sum(c[1] for c in counts), "kernel_us": tmin, "kernel_us_median": tmed,
-                "iterations": iters, "rel_err": err}
+                "iterations": iters, "rel_err": err, "eager_us": eager}
 
     if method != "cublas":
         compile_one("NN", 256, 256, 256)  # warm-up: compile workers up, modules imported
@@ -469,6 +488,12 @@ def main():
         return worker(args)
     if any("-alt-" in m for m in args.methods.split(",")) and not args.alt_model:
         ap.error("gemmsift-alt-K methods need --alt-model")
+    for spec in args.methods.split(","):
+        if spec.startswith("gemmsift-"):
+            try:
+                gemmsift_settings(spec.partition("@")[0])
+            except ValueError as e:
+                ap.error(str(e))
 
     os.makedirs(args.out, exist_ok=True)
     if args.data is None and not args.summarize_only:

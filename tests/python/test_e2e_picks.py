@@ -112,3 +112,18 @@ def test_inductors_timings_against_the_data_and_cublas_by_method(tmp_path):
     assert "section 1 (gemmsift-5), 1 problems" in out
     assert ("section 1 (gemmsift-5): Triton configs 2: median 2.00, 90th percentile 2.00, above 1.25 50%; "
             "ATen 1: median 3.00, 90th percentile 3.00, above 1.25 100%") in out
+
+
+def test_rows_of_several_runs_give_each_runs_own_cublas(tmp_path):
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"run": "a", "method": "cublas", "layout": "NT", "m": 64, "n": 128, "k": 32, "status": "ok", "kernel_us": 12.0}\n'
+                    '{"run": "b", "method": "cublas", "layout": "NT", "m": 64, "n": 128, "k": 32, "status": "ok", "kernel_us": 10.0}\n')
+    assert picks.cublas_times(str(rows)) == {("NT", 64, 128, 32): 10.0}
+    assert picks.cublas_times(str(rows), "a") == {("NT", 64, 128, 32): 12.0}
+    data = tmp_path / "d.csv.gz"
+    write_data(data)
+    log = write_log(tmp_path, table(64, 32, 128, "[32, 1], [1, 32]", [("mm", 24.0, "")]))
+    r = run_picks(log, data, "--rows", rows, "--run", "c")
+    assert r.returncode == 2 and "no cuBLAS row of run c in" in r.stderr
+    r = run_picks(log, data, "--run", "a")
+    assert r.returncode == 2 and "--run needs --rows" in r.stderr

@@ -117,3 +117,19 @@ def test_without_a_gpu_to_name_the_run_asks_for_data(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "inductor_e2e.py"), "--out", str(tmp_path), "--methods", "cublas"],
                        capture_output=True, text=True, env={"PATH": str(tmp_path)})  # no nvidia-smi on this PATH
     assert r.returncode == 2 and "pass --data FILE" in r.stderr and "nvidia-smi" in r.stderr
+
+
+def test_gemmsift_methods_name_their_settings(tmp_path):
+    assert e2e.gemmsift_settings("gemmsift-5") == {"benchmark_space": "5", "benchmark_passes": None, "benchmark_timer": None}
+    assert e2e.gemmsift_settings("gemmsift-5x2") == {"benchmark_space": "5", "benchmark_passes": 2, "benchmark_timer": None}
+    assert e2e.gemmsift_settings("gemmsift-alt-3t") == {"benchmark_space": "3", "benchmark_passes": None, "benchmark_timer": "gemmsift"}
+    assert e2e.gemmsift_settings("gemmsift-fast")["benchmark_space"] == "fast"
+    assert e2e.gemmsift_settings("gemmsift-DEFAULTx3t") == {"benchmark_space": "DEFAULT", "benchmark_passes": 3, "benchmark_timer": "gemmsift"}
+    for bad in ("gemmsift-5y", "gemmsift-x2", "gemmsift-5x", "stock-5", "gemmsift-5tt"):
+        with pytest.raises(ValueError, match="not a gemmsift method"):
+            e2e.gemmsift_settings(bad)
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "inductor_e2e.py"), "--out", str(tmp_path), "--methods",
+                        "cublas,gemmsift-5q@1", "--data", "x"], capture_output=True, text=True)
+    assert r.returncode == 2 and "not a gemmsift method: gemmsift-5q" in r.stderr

@@ -11,5 +11,8 @@ if [ "${SKIP_TESTS:-0}" != 1 ]; then
 fi
 python3 bench/inductor_e2e.py --out /tmp/e2e --budget-s "$budget" "$@" 2>&1 | tee $OUT/e2e.log | grep -v "^W\|^I" | tail -60
 cp /tmp/e2e/rows.jsonl /tmp/e2e/e2e.csv /tmp/e2e/summary.json $OUT/ 2>/dev/null  # at most 8 files come back: summary.md and the SVG come from rows.jsonl with --summarize-only
+for f in /tmp/e2e/gpu*.log; do  # --gpus N: each GPU's driver and worker output (Inductor's AUTOTUNE tables, for bench/e2e_picks.py)
+  [ -f "$f" ] && gzip -c "$f" > "$OUT/e2e_$(basename "$f").gz"
+done
 gzip -f $OUT/e2e.log $OUT/*_tests.log 2>/dev/null
 ls $OUT
