@@ -16,7 +16,7 @@ Without code changes, set the same settings in the environment and run the progr
     GEMMSIFT_RECORD            a lookup table file that each autotune's best Triton config is added to
     GEMMSIFT_BENCHMARK_PASSES  times Inductor benchmarks a list holding Triton mm choices (default 1;
                                2: every choice timed twice, the faster time kept)
-    GEMMSIFT_BENCHMARK_TIMER   inductor (default) or gemmsift: who times the choices of such a list
+    GEMMSIFT_BENCHMARK_TIMER   gemmsift (default) or inductor: who times the choices of such a list
 
 Arguments given to install() win over the environment. Nothing here may fail a compile: on any
 problem (an unreadable table, a missing model, an op it cannot read) it warns once and Inductor
@@ -103,13 +103,15 @@ class Settings:
     model: str = "auto"
     record: Optional[str] = None
     # How many times Inductor benchmarks an autotune list that holds Triton mm choices; each
-    # choice keeps its fastest time. More than 1 is for short lists whose single timings run
-    # slow now and then (docs/results.md, runs h200-I to K).
+    # choice keeps its fastest time. With Inductor's timer 2 passes did not mend its inflated
+    # timings of short lists (docs/results.md, run h200x2-L): the timer below did.
     benchmark_passes: int = 1
     # "gemmsift": the choices of such a list are timed by gemmsift's timer, which keeps the GPU
     # busy between the cache flush and the start event so that the CPU's launch time is not timed
-    # (Inductor's benchmarker times it when the launch takes longer than the flush).
-    benchmark_timer: str = "inductor"
+    # (Inductor's benchmarker times it when the launch takes longer than the flush: on an H200 it
+    # timed short lists' ATen choice at a median 1.7-1.9 times cuBLAS, gemmsift's 1.00;
+    # docs/results.md, runs h200x2-M and N). "inductor": Inductor's own benchmark_gpu.
+    benchmark_timer: str = "gemmsift"
 
     def uuid(self) -> str:
         """Identifies these settings for Inductor's caches: the table's and model file's size and
@@ -154,7 +156,7 @@ def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Opti
                      environ: Optional[Dict[str, str]] = None, benchmark_passes: Optional[int] = None,
                      benchmark_timer: Optional[str] = None) -> Settings:
     """Arguments first, then the environment, then the defaults (k = 5, model "auto", 1 pass,
-    Inductor's timer)."""
+    gemmsift's timer)."""
     given = {"benchmark_space": parse_benchmark_space(benchmark_space) if benchmark_space is not None else None,
              "lut": os.fspath(lut) if lut is not None else None,
              "model": os.fspath(model) if model is not None else None,
@@ -738,9 +740,10 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     its stock configs and one warning says so). record: a lookup table file each autotune's
     fastest Triton config is added to. benchmark_passes: how many times Inductor benchmarks a list
     holding Triton mm choices, each keeping its fastest time (default 1: Inductor's own single
-    pass, untouched). benchmark_timer: "inductor" (default) or "gemmsift": who times the choices of
-    a list holding Triton mm choices (gemmsift's timer does not time the CPU's launch; a failure
-    of it warns once and Inductor's timer takes over). Unset arguments come from GEMMSIFT_* variables. A bad
+    pass). benchmark_timer: "gemmsift" (default) or "inductor": who times the choices of a list
+    holding Triton mm choices (gemmsift's timer does not time the CPU's launch; a failure of it
+    warns once and Inductor's timer takes over; "inductor" with 1 pass leaves Inductor's
+    benchmarking unwrapped). Unset arguments come from GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
     Inductor's stock behaviour."""
     try:
