@@ -10,8 +10,9 @@ compiled into the kernels):
   stock-default     Inductor's DEFAULT list (the stock max-autotune)
   stock-exhaustive  Inductor's EXHAUSTIVE space, one process per problem killed at --exhaustive-cap s
   gemmsift-1/3/5/DEFAULT  gemmsift.inductor.install(benchmark_space=k) with --model (default: the
-                    shipped model for the device); gemmsift-5x2: the same with benchmark_passes=2;
-                    gemmsift-5t (or -5x2t): with benchmark_timer="gemmsift" (gemmsift's timer)
+                    shipped model for the device) and Inductor's own timer (benchmark_timer=
+                    "inductor"); gemmsift-5t (or -5x2t): with gemmsift's timer, install()'s default;
+                    gemmsift-5x2: with benchmark_passes=2
   gemmsift-alt-1/3/5/DEFAULT  the same with --alt-model (two models compared in one run)
   exhaustive-best   the best config of the problem's full EXHAUSTIVE measurement in data/ (the
                     harness's), pinned through a lookup table (with the model's top 1 and ATen):
@@ -84,13 +85,15 @@ def all_methods(rows):
 
 def gemmsift_settings(method):
     """gemmsift-K[xP][t] (or gemmsift-alt-...) -> install() arguments: benchmark_space K; P passes
-    (benchmark_passes); t: gemmsift's timer (benchmark_timer). ValueError for anything else."""
+    (benchmark_passes); t: gemmsift's timer, else Inductor's (benchmark_timer, named either way:
+    gemmsift-5 keeps the meaning it had in the runs before gemmsift's timer became the default).
+    ValueError for anything else."""
     spec = re.fullmatch(r"(\d+|DEFAULT|SAME|fast)(?:x(\d+))?(t?)", method.rsplit("-", 1)[1])
     if not method.startswith("gemmsift-") or spec is None:
         raise ValueError(f"not a gemmsift method: {method} (gemmsift-K, gemmsift-KxP, gemmsift-Kt, gemmsift-KxPt)")
     space, passes, timer = spec.groups()
     return {"benchmark_space": space, "benchmark_passes": int(passes) if passes else None,
-            "benchmark_timer": "gemmsift" if timer else None}
+            "benchmark_timer": "gemmsift" if timer else "inductor"}
 
 
 def parse_subset(which):
@@ -401,8 +404,17 @@ def write_svg(summary, path):
         out.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="8" fill="{"white" if hollow else color}" '
                    f'stroke="{color}" stroke-width="2"/><text x="{px:.1f}" y="{py + 4:.1f}" text-anchor="middle" '
                    f'font-size="10" fill="{color if hollow else "white"}">{i}</text>')
-    lx, ly = W - R - 340, sy(y0) - 16 * len(ordered) - 8
-    out.append(f'<rect x="{lx - 8}" y="{ly - 14}" width="346" height="{16 * len(ordered) + 10}" fill="white" stroke="#bbb"/>')
+    # The legend in the first corner (bottom right, top right, bottom left, top left) whose box
+    # covers no point; bottom right when every corner does.
+    bw, bh = 346, 16 * len(ordered) + 10
+    corners = [(W - R - 340, sy(y0) - 16 * len(ordered) - 8), (W - R - 340, T + 22),
+               (L + 16, sy(y0) - 16 * len(ordered) - 8), (L + 16, T + 22)]
+
+    def covers(lx, ly):
+        return any(lx - 8 - 10 <= sx(cx) <= lx - 8 + bw + 10 and ly - 14 - 10 <= sy(cy) <= ly - 14 + bh + 10
+                   for _, cx, cy, _ in ordered)
+    lx, ly = next((c for c in corners if not covers(*c)), corners[0])
+    out.append(f'<rect x="{lx - 8}" y="{ly - 14}" width="{bw}" height="{bh}" fill="white" stroke="#bbb"/>')
     for i, (m, cx, cy, hollow) in enumerate(ordered, 1):
         what = f"more than {cx:.3g} s (capped)" if hollow else f"{cx:.3g} s, {cy:.1f}%"
         ok = summary["methods"].get(m, {}).get("distinct_problems_ok")

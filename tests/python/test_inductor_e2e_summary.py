@@ -120,8 +120,8 @@ def test_without_a_gpu_to_name_the_run_asks_for_data(tmp_path):
 
 
 def test_gemmsift_methods_name_their_settings(tmp_path):
-    assert e2e.gemmsift_settings("gemmsift-5") == {"benchmark_space": "5", "benchmark_passes": None, "benchmark_timer": None}
-    assert e2e.gemmsift_settings("gemmsift-5x2") == {"benchmark_space": "5", "benchmark_passes": 2, "benchmark_timer": None}
+    assert e2e.gemmsift_settings("gemmsift-5") == {"benchmark_space": "5", "benchmark_passes": None, "benchmark_timer": "inductor"}
+    assert e2e.gemmsift_settings("gemmsift-5x2") == {"benchmark_space": "5", "benchmark_passes": 2, "benchmark_timer": "inductor"}
     assert e2e.gemmsift_settings("gemmsift-alt-3t") == {"benchmark_space": "3", "benchmark_passes": None, "benchmark_timer": "gemmsift"}
     assert e2e.gemmsift_settings("gemmsift-fast")["benchmark_space"] == "fast"
     assert e2e.gemmsift_settings("gemmsift-DEFAULTx3t") == {"benchmark_space": "DEFAULT", "benchmark_passes": 3, "benchmark_timer": "gemmsift"}
@@ -133,3 +133,24 @@ def test_gemmsift_methods_name_their_settings(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "inductor_e2e.py"), "--out", str(tmp_path), "--methods",
                         "cublas,gemmsift-5q@1", "--data", "x"], capture_output=True, text=True)
     assert r.returncode == 2 and "not a gemmsift method: gemmsift-5q" in r.stderr
+
+
+def test_the_graphs_legend_covers_no_point(tmp_path):
+    import re
+
+    def legend_and_points(methods):
+        summary = {"device": "GPU", "torch": "2.11", "problems": 2, "exhaustive_cap_s": 150,
+                   "methods": {m: {"compile_s_median": c, "geomean_pct_of_best_seen": p, "distinct_problems_ok": 2}
+                               for m, (c, p) in methods.items()}}
+        path = tmp_path / "g.svg"
+        e2e.write_svg(summary, str(path))
+        svg = path.read_text()
+        x, y, w, h = (float(v) for v in re.search(r'<rect x="([\d.-]+)" y="([\d.-]+)" width="(\d+)" height="(\d+)" fill="white" stroke="#bbb"', svg).groups())
+        points = [(float(a), float(b)) for a, b in re.findall(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg)]
+        return (x, y, w, h), points
+    # a slow, poor method lands where the legend used to sit (bottom right): the legend moves
+    (x, y, w, h), points = legend_and_points({"gemmsift-5": (3.0, 98.0), "stock-default": (9.0, 86.0), "stock-x": (40.0, 81.0)})
+    assert len(points) == 3
+    assert not any(x <= px <= x + w and y <= py <= y + h for px, py in points), ((x, y, w, h), points)
+    (x2, y2, _, _), _ = legend_and_points({"gemmsift-5": (3.0, 98.0)})
+    assert y2 > y  # bottom right when nothing is there
