@@ -505,7 +505,7 @@ def _patch_benchmarking(select_algorithm: Any) -> bool:
         def bench(cs):
             if hook is None or hook.settings.benchmark_timer != "gemmsift" or not _has_triton_mm(cs):
                 return inner(cls, cs, *args, **kwargs)
-            with swapped_timer(hook, _benchmarkers(), _gemmsift_timed):
+            with swapped_timer(hook, _benchmarkers(), _gemmsift_timed, first=_first_call, ban=_ban_check()):
                 return inner(cls, cs, *args, **kwargs)
         return hook.benchmark(choices, bench) if hook is not None else bench(choices)
 
@@ -519,11 +519,16 @@ def _has_triton_mm(choices: Sequence[Any]) -> bool:
 
 
 @contextlib.contextmanager
-def swapped_timer(hook: Hook, benchmarkers: Sequence[Any], timed: Callable[[Callable[[], Any]], float]):
+def swapped_timer(hook: Hook, benchmarkers: Sequence[Any], timed: Callable[[Callable[[], Any]], float],
+                  first: Optional[Callable[[Callable[[], Any]], Any]] = None,
+                  ban: Optional[Callable[[], Any]] = None):
     """While open, each benchmarker's benchmark_gpu(fn) (Inductor's: fn -> milliseconds, the
-    minimum) returns timed(fn) instead; calls asking for something else (a return mode other than
-    the minimum, quantiles, more positional arguments) and calls where timed fails (warned once)
-    go to the benchmarker's own. Closing puts the benchmarkers back as they were."""
+    minimum) returns timed(fn) instead. As in Inductor's: ban() first unless the call says
+    is_vetted_benchmarking (torch's deterministic mode refuses benchmarking there), then first(fn),
+    the one untimed call; what these raise goes to Inductor as its own would (a choice that cannot
+    launch is Inductor's to handle, not a failure of the timer). Calls asking for something else (a
+    return mode other than the minimum, quantiles, more positional arguments) and calls where
+    timed fails (warned once) go to the benchmarker's own. Closing puts the benchmarkers back."""
     undo = []
     for b in benchmarkers:
         own = b.benchmark_gpu
@@ -532,6 +537,10 @@ def swapped_timer(hook: Hook, benchmarkers: Sequence[Any], timed: Callable[[Call
         def ours(fn, *args, _own=own, **kwargs):
             if args or kwargs.get("return_mode", "min") != "min" or kwargs.get("quantiles") is not None:
                 return _own(fn, *args, **kwargs)
+            if ban is not None and not kwargs.get("is_vetted_benchmarking", False):
+                ban()
+            if first is not None:
+                first(fn)
             try:
                 ms = float(timed(fn))
             except Exception as e:  # never fail a compile: Inductor's own timing stands
@@ -580,10 +589,26 @@ def _gemmsift_timed(fn: Callable[[], Any]) -> float:
     timer = _timers.get(device)
     if timer is None:
         timer = _timers[device] = Timer(torch.device("cuda", device), estimation_iters=5, max_iters=100, budget_ms=25.0)
-    fn()  # as Inductor: one call first (lazy initialisation, first-launch costs) before timing
-    torch.cuda.synchronize()
     _, best_us, _, _ = timer.time(fn)
     return best_us / 1000.0
+
+
+def _first_call(fn: Callable[[], Any]) -> None:
+    """As Inductor's benchmark_gpu begins: earlier errors shaken out, then one untimed call (lazy
+    initialisation, first-launch costs; a choice that cannot launch raises here)."""
+    import torch
+    torch.cuda.synchronize()
+    fn()
+    torch.cuda.synchronize()
+
+
+def _ban_check() -> Optional[Callable[[], Any]]:
+    """torch's may_ban_benchmarking (raises where its deterministic mode refuses benchmarking), if any."""
+    try:
+        from torch._inductor.runtime.benchmarking import may_ban_benchmarking
+        return may_ban_benchmarking
+    except ImportError:
+        return None
 
 
 def _unpatch_benchmarking() -> None:

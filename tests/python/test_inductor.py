@@ -548,6 +548,8 @@ def test_the_benchmarking_patch_times_triton_mm_lists_with_gemmsifts_timer(monke
     monkeypatch.setitem(gi._state, "hook", hook)
     monkeypatch.setattr(gi, "_benchmarkers", lambda: [b])
     monkeypatch.setattr(gi, "_gemmsift_timed", lambda fn: 0.5)
+    monkeypatch.setattr(gi, "_first_call", lambda fn: fn())
+    monkeypatch.setattr(gi, "_ban_check", lambda: None)
     assert gi._patch_benchmarking(module)
     try:
         a, t, other = Caller("mm"), Caller("triton_mm_0"), Caller("triton_tem_fused_1")
@@ -558,3 +560,28 @@ def test_the_benchmarking_patch_times_triton_mm_lists_with_gemmsifts_timer(monke
         assert hook.stats["gemmsift_timed"] == 2 and "benchmark_gpu" not in vars(b)
     finally:
         gi._unpatch_benchmarking()
+
+
+def test_a_choice_that_cannot_launch_fails_as_in_inductor_and_bans_hold():
+    hook, msgs = collecting_hook(gi.Settings(benchmark_timer="gemmsift"))
+    b = Benchmarker()
+    timed = []
+
+    def first(fn):
+        fn()
+
+    def cannot_launch():
+        raise RuntimeError("out of resource: shared memory")
+    with gi.swapped_timer(hook, [b], lambda fn: timed.append(fn) or 0.1, first=first):
+        with pytest.raises(RuntimeError, match="out of resource"):  # Inductor's to handle (inf)
+            b.benchmark_gpu(cannot_launch)
+        assert b.benchmark_gpu(lambda: None) == 0.1
+    assert msgs == [] and len(timed) == 1 and hook.stats["gemmsift_timed"] == 1
+
+    def ban():
+        raise RuntimeError("benchmarking is banned in deterministic mode")
+    with gi.swapped_timer(hook, [b], lambda fn: 0.1, ban=ban):
+        with pytest.raises(RuntimeError, match="banned"):
+            b.benchmark_gpu(lambda: None)
+        assert b.benchmark_gpu(lambda: None, is_vetted_benchmarking=True) == 0.1
+    assert msgs == []
