@@ -528,7 +528,34 @@ def swapped_timer(hook: Hook, benchmarkers: Sequence[Any], timed: Callable[[Call
     the one untimed call; what these raise goes to Inductor as its own would (a choice that cannot
     launch is Inductor's to handle, not a failure of the timer). Calls asking for something else (a
     return mode other than the minimum, quantiles, more positional arguments) and calls where
-    timed fails (warned once) go to the benchmarker's own. Closing puts the benchmarkers back."""
+    timed fails (warned once) go to the benchmarker's own. Closing puts the benchmarkers back.
+    Entries from several threads at once share the first one's swap, which the last to close
+    undoes (a per-thread undo could leave a stale swap in place)."""
+    with _swap_lock:
+        if _swap["depth"] == 0:
+            _swap["undo"] = _swap_in(hook, benchmarkers, timed, first, ban)
+        _swap["depth"] += 1
+    try:
+        yield
+    finally:
+        with _swap_lock:
+            _swap["depth"] -= 1
+            if _swap["depth"] == 0:
+                for b, own in reversed(_swap["undo"]):
+                    if own is None:
+                        del b.benchmark_gpu
+                    else:
+                        b.benchmark_gpu = own
+                _swap["undo"] = []
+
+
+_swap_lock = threading.Lock()
+_swap: Dict[str, Any] = {"depth": 0, "undo": []}
+
+
+def _swap_in(hook: Hook, benchmarkers: Sequence[Any], timed: Callable[[Callable[[], Any]], float],
+             first: Optional[Callable[[Callable[[], Any]], Any]], ban: Optional[Callable[[], Any]]) -> List[Any]:
+    """swapped_timer's swap: returns (benchmarker, its own instance attribute or None) to undo."""
     undo = []
     for b in benchmarkers:
         own = b.benchmark_gpu
@@ -550,19 +577,14 @@ def swapped_timer(hook: Hook, benchmarkers: Sequence[Any], timed: Callable[[Call
             return ms
         b.benchmark_gpu = ours
         undo.append((b, own if shadowed else None))
-    try:
-        yield
-    finally:
-        for b, own in reversed(undo):
-            if own is None:
-                del b.benchmark_gpu
-            else:
-                b.benchmark_gpu = own
+    return undo
 
 
 def _benchmarkers() -> List[Any]:
-    """The benchmarker objects Inductor's autotuning calls (torch 2.11: the one instance of
-    torch._inductor.runtime.benchmarking, which select_algorithm and autotune_process import)."""
+    """The benchmarker objects Inductor's autotuning may call. torch 2.11 times a choice through
+    BenchmarkRequest.do_bench -> benchmarker.benchmark -> benchmark_gpu, with the one instance of
+    torch._inductor.runtime.benchmarking that autotune_process imports (checked on the GPU
+    machine: docs/results/torch_2.11_autotune_benchmarking_sources.txt)."""
     import importlib
     found: List[Any] = []
     for module in ("torch._inductor.runtime.benchmarking", "torch._inductor.select_algorithm",

@@ -585,3 +585,22 @@ def test_a_choice_that_cannot_launch_fails_as_in_inductor_and_bans_hold():
             b.benchmark_gpu(lambda: None)
         assert b.benchmark_gpu(lambda: None, is_vetted_benchmarking=True) == 0.1
     assert msgs == []
+
+
+def test_overlapping_swaps_share_one_and_the_last_to_close_undoes_it():
+    hook, _ = collecting_hook(gi.Settings(benchmark_timer="gemmsift"))
+    b = Benchmarker()
+    a_ctx = gi.swapped_timer(hook, [b], lambda fn: 0.1)
+    b_ctx = gi.swapped_timer(hook, [b], lambda fn: 0.2)
+    a_ctx.__enter__()
+    b_ctx.__enter__()  # another thread's benchmarking while the first is open: the first swap serves
+    assert b.benchmark_gpu(lambda: None) == 0.1
+    a_ctx.__exit__(None, None, None)  # the first closes: the swap stays for the other
+    assert b.benchmark_gpu(lambda: None) == 0.1
+    b_ctx.__exit__(None, None, None)
+    assert "benchmark_gpu" not in vars(b) and b.benchmark_gpu(lambda: None) == 9.0
+    assert gi._swap["depth"] == 0
+    with pytest.raises(KeyError):  # benchmarking that raises still puts the benchmarker back
+        with gi.swapped_timer(hook, [b], lambda fn: 0.1):
+            raise KeyError("choice")
+    assert "benchmark_gpu" not in vars(b) and gi._swap["depth"] == 0
