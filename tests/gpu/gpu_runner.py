@@ -1,6 +1,7 @@
 """A small test runner for the GPU machine, where pytest may be missing: runs a module's test_*
-functions in name order (-k SUBSTRING: only those whose name holds it), prints pass/FAIL with the traceback, and with --json OUT writes the
-results with the device and the torch and Triton versions. The files run under pytest too."""
+functions in name order (-k SUBSTRING: only those whose name holds it), prints pass/FAIL with the
+traceback, and with --json OUT writes the results with the device and the torch and Triton
+versions. The files run under pytest too."""
 import json
 import sys
 import time
