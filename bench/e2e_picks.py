@@ -24,7 +24,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gemmsift.collect.dataset import read_rows  # noqa: E402  (the package beside bench/)
+from inductor_e2e import geomean  # noqa: E402  (the e2e summary's geometric mean)
 
 CONFIG = re.compile(r"BLOCK_K=(\d+), BLOCK_M=(\d+), BLOCK_N=(\d+).*num_stages=(\d+), num_warps=(\d+)")
 HEAD = re.compile(r"^AUTOTUNE mm\((\d+)x(\d+), (\d+)x(\d+)\)")
@@ -152,12 +154,10 @@ def main():
         sys.exit("no AUTOTUNE table of a measured problem in the log")
     print()
     for section, rs in rows.items():
-        def gmean(xs):
-            return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else math.nan
         picked = [r[0] for r in rs if not math.isnan(r[0])]
-        print(f"section {section} ({names.get(section, '?')}), {len(rs)} problems: Inductor's pick (its fastest Triton config) {gmean(picked):.3f} "
+        print(f"section {section} ({names.get(section, '?')}), {len(rs)} problems: Inductor's pick (its fastest Triton config) {geomean(picked):.3f} "
               f"of the data's best (geometric mean of the {len(picked)} picks the data hold), the best config given "
-              f"{gmean([r[1] for r in rs]):.3f}; worst {min(r[1] for r in rs):.3f}")
+              f"{geomean([r[1] for r in rs]):.3f}; worst {min(r[1] for r in rs):.3f}")
     print()
     print("Inductor's timings against the data (Triton configs) and against the run's cuBLAS rows (ATen):")
     for section in sorted(set(triton_ratio) | set(aten_ratio)):
