@@ -598,30 +598,20 @@ def _benchmarkers() -> List[Any]:
     return found
 
 
-_timers: Dict[int, Any] = {}
-
-
 def _gemmsift_timed(fn: Callable[[], Any]) -> float:
-    """fn's time in milliseconds by gemmsift's timer (gemmsift.collect.timing.Timer, set as
-    Inductor's autotuning: 5 estimation launches, then up to 100 within 25 ms, the minimum; the L2
-    flushed before each launch, then a GPU spin so the launch's CPU time is not timed)."""
+    """fn's time in milliseconds by gemmsift's timer (gemmsift.collect.timing.autotune_timer, set
+    as Inductor's autotuning: 5 estimation launches, then up to 100 within 25 ms, the minimum; the
+    L2 flushed before each launch, then a GPU spin so the launch's CPU time is not timed)."""
     import torch
-    from .collect.timing import Timer
-    device = torch.cuda.current_device()
-    timer = _timers.get(device)
-    if timer is None:
-        timer = _timers[device] = Timer(torch.device("cuda", device), estimation_iters=5, max_iters=100, budget_ms=25.0)
-    _, best_us, _, _ = timer.time(fn)
+    from .collect.timing import autotune_timer
+    _, best_us, _, _ = autotune_timer(torch.cuda.current_device()).time(fn)
     return best_us / 1000.0
 
 
 def _first_call(fn: Callable[[], Any]) -> None:
-    """As Inductor's benchmark_gpu begins: earlier errors shaken out, then one untimed call (lazy
-    initialisation, first-launch costs; a choice that cannot launch raises here)."""
-    import torch
-    torch.cuda.synchronize()
-    fn()
-    torch.cuda.synchronize()
+    """As Inductor's benchmark_gpu begins (gemmsift.collect.timing.first_call)."""
+    from .collect.timing import first_call
+    first_call(fn)
 
 
 def _ban_check() -> Optional[Callable[[], Any]]:

@@ -18,8 +18,9 @@ CONFIGS = [triton.Config({"BLOCK_M": bm, "BLOCK_N": bn, "BLOCK_K": bk, "GROUP_M"
            for bm in (64, 128) for bn in (64, 128) for bk in (32, 64) for s, w in ((3, 4), (4, 8))]
 
 
-def make_kernel(pruner):
-    @triton.autotune(configs=CONFIGS, key=["M", "N", "K"], prune_configs_by={"early_config_prune": pruner})
+def make_kernel(pruner, do_bench=None, configs=CONFIGS):
+    @triton.autotune(configs=configs, key=["M", "N", "K"], do_bench=do_bench,
+                     prune_configs_by={"early_config_prune": pruner} if pruner is not None else None)
     @triton.jit
     def matmul(a_ptr, b_ptr, c_ptr, M, N, K, sam, sak, sbk, sbn, scm, scn,
                BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr, GROUP_M: tl.constexpr):
@@ -77,6 +78,33 @@ def test_missing_model_warns_once_and_times_every_config():
     assert len(msgs) == 1, msgs
     assert len(timings) == len(CONFIGS), len(timings)
 
+
+def test_gemmsift_do_bench_times_the_pruned_configs_in_milliseconds():
+    # do_bench=gemmsift.triton.do_bench inside triton.autotune, with the pruner: the top 5 timed by
+    # gemmsift's timer, the quantiles in milliseconds, the winner the fastest by median, the
+    # product right; then the same kernel re-tuned by Triton's do_bench for a sanity check of units.
+    kernel = make_kernel(gt.prune(k=5, model="auto"), do_bench=gt.do_bench)
+    err, timings = run(kernel, m=512, n=1024, k=1024)
+    assert err < 1e-2, err
+    assert len(timings) == 5, len(timings)
+    for config, t in timings.items():
+        assert len(t) == 3 and t[1] <= t[0] <= t[2], (config, t)  # median, 20th, 80th percentile
+        assert 0.001 < t[0] < 5.0, (config, t)  # milliseconds: a 512x1024x1024 GEMM takes microseconds
+    assert kernel.best_config == min(timings, key=timings.get)
+    stock = make_kernel(gt.prune(k=5, model="auto"))
+    _, stock_timings = run(stock, m=512, n=1024, k=1024)
+    assert set(stock_timings) == set(timings)
+    ratio = min(v[0] for v in stock_timings.values()) / min(v[0] for v in timings.values())
+    assert 0.2 < ratio < 5.0, ratio  # same units, same kernels: Triton's and gemmsift's within 5x
+
+    # A config that cannot launch (too much shared memory) raises in do_bench's first call, and
+    # the autotuner records it as never fastest, as with Triton's own do_bench.
+    bad = triton.Config({"BLOCK_M": 256, "BLOCK_N": 256, "BLOCK_K": 128, "GROUP_M": 8}, num_stages=5, num_warps=8)
+    kernel = make_kernel(None, do_bench=gt.do_bench, configs=CONFIGS[:3] + [bad])
+    err, timings = run(kernel, m=512, n=1024, k=1024)
+    assert err < 1e-2, err
+    assert timings[bad] == [float("inf")] * 3, timings[bad]
+    assert kernel.best_config is not bad
 
 if __name__ == "__main__":
     from gpu_runner import run_tests

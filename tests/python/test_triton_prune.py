@@ -99,3 +99,120 @@ def test_any_problem_warns_once_and_keeps_every_config(case):
     assert "benchmarking every config" in msgs[0]
     if case == "no shipped model for the device":
         assert "no shipped model for NVIDIA A100-SXM4-80GB bf16" in msgs[0], msgs[0]
+
+
+# gemmsift.triton.do_bench: Triton's do_bench contract over gemmsift's timer (GPU side stood in for).
+
+class FakeGpu:
+    """Stands in for the GPU side of do_bench: records calls, returns fixed launch times (us)."""
+
+    def __init__(self, monkeypatch, times_us=(30.0, 10.0, 20.0, 40.0), fail=None):
+        self.calls = []
+        self.budgets = []
+        self.stock = []
+        self.fail = fail
+
+        def first(fn):
+            self.calls.append("first")
+            fn()
+
+        def samples(fn, budget_ms):
+            self.budgets.append(budget_ms)
+            if self.fail is not None:
+                raise self.fail
+            for _ in times_us:
+                fn()
+            return list(times_us)
+
+        def stock(fn, **kwargs):
+            self.stock.append(kwargs)
+            return "stock"
+        monkeypatch.setattr(gt, "_first_call", first)
+        monkeypatch.setattr(gt, "_samples", samples)
+        monkeypatch.setattr(gt, "_stock_do_bench", lambda: stock)
+
+
+def test_do_bench_returns_tritons_shapes_in_milliseconds(monkeypatch):
+    gpu = FakeGpu(monkeypatch)
+    launches = []
+    fn = lambda: launches.append(1)  # noqa: E731
+    # The autotuner asks for (0.5, 0.2, 0.8): a list, the median first, linear interpolation.
+    assert gt.do_bench(fn, quantiles=(0.5, 0.2, 0.8)) == pytest.approx([0.025, 0.016, 0.034])
+    assert gt.do_bench(fn, quantiles=[0.5]) == pytest.approx(0.025)  # one quantile: a float
+    assert gt.do_bench(fn) == pytest.approx(0.025)  # mean
+    assert gt.do_bench(fn, return_mode="min") == pytest.approx(0.010)
+    assert gt.do_bench(fn, return_mode="max") == pytest.approx(0.040)
+    assert gt.do_bench(fn, return_mode="median") == pytest.approx(0.025)
+    assert gt.do_bench(fn, return_mode="all") == pytest.approx([0.030, 0.010, 0.020, 0.040])
+    assert gpu.calls == ["first"] * 7
+    assert len(launches) == 7 * 5  # one untimed first call, then the timer's four
+    assert gpu.budgets == [25.0] * 7  # Inductor's 25 ms unless rep says otherwise
+    gt.do_bench(fn, rep=100, warmup=10)
+    assert gpu.budgets[-1] == 100.0
+    assert gpu.stock == []
+
+
+def test_do_bench_refuses_bad_arguments_before_launching(monkeypatch):
+    gpu = FakeGpu(monkeypatch)
+    for kwargs in ({"return_mode": "p99"}, {"quantiles": [1.5]}, {"quantiles": []}, {"quantiles": [-0.1]}):
+        with pytest.raises(ValueError):
+            gt.do_bench(lambda: None, **kwargs)
+    assert gpu.calls == []
+
+
+def test_do_bench_clears_gradients_before_each_timed_launch(monkeypatch):
+    FakeGpu(monkeypatch)
+
+    class Tensor:
+        grad = "old"
+    t = Tensor()
+    seen = []
+
+    def fn():
+        seen.append(t.grad)
+        t.grad = "accumulated"
+    gt.do_bench(fn, grad_to_none=[t])
+    assert seen[0] == "old"  # the first call is fn itself
+    assert seen[1:] == [None] * 4
+
+
+def test_do_bench_first_call_errors_reach_the_autotuner(monkeypatch):
+    gpu = FakeGpu(monkeypatch)
+
+    class OutOfResources(Exception):
+        pass
+
+    def fn():
+        raise OutOfResources("shared memory")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        with pytest.raises(OutOfResources):
+            gt.do_bench(fn, quantiles=(0.5, 0.2, 0.8))
+    assert not [x for x in w if "gemmsift" in str(x.message)]
+    assert gpu.budgets == [] and gpu.stock == []
+
+
+def test_do_bench_timer_failure_warns_once_and_tritons_times(monkeypatch):
+    monkeypatch.setitem(gt._bench_state, "warned", False)
+    gpu = FakeGpu(monkeypatch, fail=RuntimeError("no _sleep"))
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert gt.do_bench(lambda: None, quantiles=(0.5, 0.2, 0.8)) == "stock"
+        assert gt.do_bench(lambda: None, rep=50, return_mode="min") == "stock"
+    msgs = [str(x.message) for x in w if "gemmsift.triton.do_bench" in str(x.message)]
+    assert len(msgs) == 1 and "RuntimeError: no _sleep" in msgs[0], msgs
+    # Only what the caller gave reaches Triton's (its own defaults otherwise).
+    assert gpu.stock == [{"grad_to_none": None, "quantiles": (0.5, 0.2, 0.8), "return_mode": "mean"},
+                         {"grad_to_none": None, "quantiles": None, "return_mode": "min", "rep": 50}]
+
+
+def test_quantile_interpolates_between_ranks():
+    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 0.0) == 1.0
+    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 1.0) == 4.0
+    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 0.5) == pytest.approx(2.5)
+    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 0.2) == pytest.approx(1.6)
+    assert gt.quantile([7.0], 0.8) == 7.0
+    with pytest.raises(ValueError):
+        gt.quantile([], 0.5)
+    with pytest.raises(ValueError):
+        gt.quantile([1.0], 1.01)

@@ -38,12 +38,46 @@ class Timer:
         torch.cuda.synchronize()
         return [s.elapsed_time(e) * 1000.0 for s, e in pairs]  # microseconds
 
+    def _launch_count(self, est, budget_ms=None):
+        budget = self.budget_ms if budget_ms is None else budget_ms
+        return max(1, min(self.max_iters, int(budget * 1000.0 / max(min(est), 1e-3))))
+
     def time(self, fn, abandon_above_us=None):
         """Returns (status, min_us, median_us, iterations). status is "ok", or "abandoned" when
         the estimation launches already took more than abandon_above_us (only those count)."""
         est = self._run(fn, self._events[:self.estimation_iters])
         if abandon_above_us is not None and min(est) > abandon_above_us:
             return "abandoned", min(est), statistics.median(est), len(est)
-        n = max(1, min(self.max_iters, int(self.budget_ms * 1000.0 / max(min(est), 1e-3))))
+        n = self._launch_count(est)
         timed = self._run(fn, self._events[self.estimation_iters:self.estimation_iters + n])
         return "ok", min(min(est), min(timed)), statistics.median(timed), len(est) + n
+
+    def samples(self, fn, budget_ms=None):
+        """The timed launches' times in microseconds (after the estimation launches, which are
+        not returned): as many as fit in budget_ms (default: the timer's), at most max_iters."""
+        est = self._run(fn, self._events[:self.estimation_iters])
+        n = self._launch_count(est, budget_ms)
+        return self._run(fn, self._events[self.estimation_iters:self.estimation_iters + n])
+
+
+def first_call(fn):
+    """As Inductor's and Triton's benchmarkers begin: earlier errors shaken out, then one untimed
+    call (compilation, lazy initialisation, first-launch costs; a choice that cannot launch raises
+    here, before any timing)."""
+    torch.cuda.synchronize()
+    fn()
+    torch.cuda.synchronize()
+
+
+_shared = {}
+
+
+def autotune_timer(device_index):
+    """The timer with Inductor's autotuning settings (5 estimation launches, then up to 100 within
+    25 ms) for one CUDA device, made once per process: gemmsift's timer inside Inductor's
+    autotuning and gemmsift.triton.do_bench share it."""
+    timer = _shared.get(device_index)
+    if timer is None:
+        timer = _shared[device_index] = Timer(torch.device("cuda", device_index), estimation_iters=5,
+                                              max_iters=100, budget_ms=25.0)
+    return timer
