@@ -310,9 +310,10 @@ def summarize(rows, problems, out_dir, cap):
                  "stock_exhaustive_status": e["status"], "compile_s": t, "ratio_at_most" if e["status"] == "capped" else "ratio":
                  t / e["compile_s"]} for e, t in pairs]
     summary["runs"] = runs
+    summary["problems_measured"] = len({(r["layout"], r["m"], r["n"], r["k"]) for r in rows})
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=1)
-    lines = [f"{summary['device']}, torch {summary['torch']}, {len(problems)} problems (bf16; NT and NN), "
+    lines = [f"{summary['device']}, torch {summary['torch']}, {problem_count(summary)} (bf16; NT and NN), "
              f"{len(runs)} run(s): {', '.join(runs)}", ""] + table_lines(summary["methods"])
     for run, stats in summary.get("per_run", {}).items():
         lines += ["", f"Run {run} alone:", ""] + table_lines(stats)
@@ -369,6 +370,13 @@ def table_lines(stats):
     return lines
 
 
+def problem_count(summary):
+    """'24 problems', or '2 of the 24 problems' when the rows cover fewer than the list."""
+    measured = summary.get("problems_measured", summary["problems"])
+    return f"{measured} of the {summary['problems']} problems" if measured < summary["problems"] else \
+        f"{summary['problems']} problems"
+
+
 def write_svg(summary, path):
     """Compile seconds per problem (median, log x) against kernel speed (% of the best seen). Stock
     EXHAUSTIVE, when capped, is drawn hollow at its cap (its kernel is EXHAUSTIVE's best: 100%)."""
@@ -389,7 +397,7 @@ def write_svg(summary, path):
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
            f'<rect width="{W}" height="{H}" fill="white"/>',
            f'<text x="{W/2}" y="20" text-anchor="middle" font-size="14">Tuning cost against kernel speed, '
-           f'{summary["device"]}, torch {summary["torch"]}, {summary["problems"]} problems</text>']
+           f'{summary["device"]}, torch {summary["torch"]}, {problem_count(summary)}</text>']
     for e in range(x0, x1 + 1):
         x = L + (e - x0) / (x1 - x0) * (W - L - R)
         out.append(f'<line x1="{x}" y1="{T}" x2="{x}" y2="{H-B}" stroke="#ddd"/><text x="{x}" y="{H-B+16}" text-anchor="middle">{10**e:g} s</text>')

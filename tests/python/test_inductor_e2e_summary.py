@@ -49,6 +49,12 @@ def test_summary_compares_each_row_with_its_own_run(tmp_path):
                   "compile_s": 1.0, "ratio_at_most": 1.0 / 150.0}]
     md = (tmp_path / "summary.md").read_text()
     assert "| gemmsift-5 | 3/3 |" in md and "at most 1/150" in md
+    assert md.startswith("GPU X, torch 2.11, 2 problems (bf16")
+    # rows of fewer problems than the list: the header says how many were measured
+    (tmp_path / "few").mkdir()
+    e2e.summarize(rows[-2:], [P1, P2, ("NT", 8, 8, 8)], str(tmp_path / "few"), 150.0)
+    assert (tmp_path / "few" / "summary.md").read_text().startswith("GPU X, torch 2.11, 1 of the 3 problems (bf16")
+    assert "torch 2.11, 1 of the 3 problems</text>" in (tmp_path / "few" / "tradeoff.svg").read_text()
     # each run alone as well: gemmsift-5 at least as fast as stock DEFAULT in a, not in b
     a, b = s["per_run"]["a"]["gemmsift-5"], s["per_run"]["b"]["gemmsift-5"]
     assert (a["problems"], a["at_least_as_fast_as_stock_default"], b["problems"], b["at_least_as_fast_as_stock_default"]) == (2, 1.0, 1, 0.0)
