@@ -50,6 +50,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from gemmsift.stats import geomean  # noqa: E402  (bench/e2e_picks.py imports it from here too)
+
 METHODS = ["cublas", "exhaustive-best", "gemmsift-1", "gemmsift-3", "gemmsift-5", "gemmsift-alt-1",
            "gemmsift-alt-3", "gemmsift-alt-5", "stock-default", "gemmsift-DEFAULT", "gemmsift-alt-DEFAULT",
            "stock-exhaustive"]
@@ -244,11 +247,6 @@ def worker(args):
 
 # ---------------------------------------------------------------------------------------------
 # driver
-
-def geomean(xs):
-    xs = [x for x in xs if x and x > 0 and math.isfinite(x)]
-    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
-
 
 def summarize(rows, problems, out_dir, cap):
     """Each row is compared with the references (cuBLAS, EXHAUSTIVE's best, stock DEFAULT) measured

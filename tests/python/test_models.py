@@ -1,6 +1,5 @@
 """Shipped learned models through the Python package: auto selection, staleness, drift."""
 import pathlib
-import warnings
 
 import pytest
 

@@ -1,8 +1,10 @@
-"""bench/triton_do_bench.py's arithmetic (no GPU): ranks with ties, Spearman, the summary."""
+"""bench/triton_do_bench.py's arithmetic (no GPU): ranks with ties, Spearman (gemmsift.stats), the summary."""
 import importlib.util
 import pathlib
 
 import pytest
+
+from gemmsift.stats import geomean, ranks, spearman
 
 spec = importlib.util.spec_from_file_location(
     "triton_do_bench", pathlib.Path(__file__).resolve().parents[2] / "bench" / "triton_do_bench.py")
@@ -11,12 +13,19 @@ spec.loader.exec_module(tdb)
 
 
 def test_ranks_average_ties_and_spearman_known_values():
-    assert tdb.ranks([30.0, 10.0, 20.0, 10.0]) == [3.0, 0.5, 2.0, 0.5]
-    assert tdb.spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
-    assert tdb.spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    assert ranks([30.0, 10.0, 20.0, 10.0]) == [3.0, 0.5, 2.0, 0.5]
+    assert spearman([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert spearman([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
     # d = (0, 0, 1, -1) -> 1 - 6 * 2 / (4 * 15) = 0.8 without ties
-    assert tdb.spearman([1, 2, 3, 4], [1, 2, 4, 3]) == pytest.approx(0.8)
-    assert tdb.spearman([1, 1, 1], [1, 2, 3]) != tdb.spearman([1, 1, 1], [1, 2, 3])  # nan: no spread
+    assert spearman([1, 2, 3, 4], [1, 2, 4, 3]) == pytest.approx(0.8)
+    assert spearman([1, 1, 1], [1, 2, 3]) != spearman([1, 1, 1], [1, 2, 3])  # nan: no spread
+    with pytest.raises(ValueError):
+        spearman([1, 2], [1, 2, 3])
+
+
+def test_geomean_leaves_out_what_has_no_logarithm():
+    assert geomean([1.0, 4.0, None, 0.0, -2.0, float("nan"), float("inf")]) == pytest.approx(2.0)
+    assert geomean([None, 0.0]) != geomean([None, 0.0])  # nan
 
 
 def test_summary_per_timer():

@@ -24,25 +24,7 @@ from gemmsift.collect import kernel  # noqa: E402
 from gemmsift.collect.harness import TOLERANCE, compile_all  # noqa: E402
 from gemmsift.collect.timing import Timer  # noqa: E402
 from gemmsift.inductor import config_of_description  # noqa: E402
-
-
-def spearman(x, y):
-    def ranks(v):
-        order = sorted(range(len(v)), key=lambda i: v[i])
-        r = [0.0] * len(v)
-        i = 0
-        while i < len(order):
-            j = i
-            while j + 1 < len(order) and v[order[j + 1]] == v[order[i]]:
-                j += 1
-            for t in range(i, j + 1):
-                r[order[t]] = (i + j) / 2.0
-            i = j + 1
-        return r
-    rx, ry = ranks(x), ranks(y)
-    mx, my = statistics.mean(rx), statistics.mean(ry)
-    cov = sum((a - mx) * (b - my) for a, b in zip(rx, ry))
-    return cov / math.sqrt(sum((a - mx) ** 2 for a in rx) * sum((b - my) ** 2 for b in ry))
+from gemmsift.stats import spearman  # noqa: E402
 
 
 CORRECTNESS_SHAPES = [(256, 512, 128), (1000, 777, 333), (1, 4096, 4096)]
