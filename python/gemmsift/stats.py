@@ -37,3 +37,17 @@ def geomean(values: Sequence[float]) -> float:
     when none is left."""
     kept = [v for v in values if v and v > 0 and math.isfinite(v)]
     return math.exp(sum(math.log(v) for v in kept) / len(kept)) if kept else float("nan")
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The q-quantile (0 <= q <= 1) of values by linear interpolation between the closest ranks
+    (torch.quantile's default, which Triton's do_bench uses)."""
+    if not values:
+        raise ValueError("quantile of no values")
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"quantile {q} is not in [0, 1]")
+    v = sorted(values)
+    pos = q * (len(v) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)

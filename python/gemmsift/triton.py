@@ -20,6 +20,7 @@ import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
 from . import Config, Model, Problem
+from .stats import quantile
 
 __all__ = ["do_bench", "prune"]
 
@@ -164,7 +165,7 @@ def do_bench(fn: Callable[[], Any], warmup: Optional[float] = None, rep: Optiona
     launch-gap error that Inductor's short lists do (both read within 4% of a reference timer).
 
     fn is called once untimed first (Triton compiles there; what it raises, such as OutOfResources,
-    reaches the caller as from Triton's). Then 5 estimation launches, then as many timed launches
+    reaches the caller as from Triton's; without a CUDA torch, Triton's own do_bench is called). Then 5 estimation launches, then as many timed launches
     as fit in rep milliseconds of kernel time (default 25, Inductor's), at most 100. warmup is
     accepted and not used (the estimation launches warm up). Returns milliseconds as Triton's: with
     quantiles a list of them (one quantile: a float), else by return_mode ("min", "max", "mean",
@@ -182,17 +183,29 @@ def do_bench(fn: Callable[[], Any], warmup: Optional[float] = None, rep: Optiona
             for x in grad_to_none:
                 x.grad = None
             return fn()
-    _first_call(fn)
+    try:
+        sync = _synchronizer()
+    except Exception as e:  # no CUDA torch here: Triton's own do_bench decides what happens
+        return _fall_back(e, fn, warmup, rep, grad_to_none, quantiles, return_mode)
+    sync()  # as Triton's do_bench begins: one untimed call (it compiles there), what it raises
+    fn()    # (OutOfResources, ...) reaching the caller as from Triton's
+    sync()
     try:
         times = [us / 1000.0 for us in _samples(call, 25.0 if rep is None else float(rep))]
     except Exception as e:  # never fail an autotuning: Triton's own timing stands
-        if not _bench_state["warned"]:
-            _bench_state["warned"] = True
-            warnings.warn(f"gemmsift.triton.do_bench: gemmsift's timer failed, Triton's times instead: "
-                          f"{type(e).__name__}: {e}", RuntimeWarning, stacklevel=2)
-        given = {k: v for k, v in (("warmup", warmup), ("rep", rep)) if v is not None}
-        return _stock_do_bench()(fn, grad_to_none=grad_to_none, quantiles=quantiles, return_mode=return_mode, **given)
+        return _fall_back(e, fn, warmup, rep, grad_to_none, quantiles, return_mode)
     return summarize(times, qs, return_mode)
+
+
+def _fall_back(error: Exception, fn: Callable[[], Any], warmup: Optional[float], rep: Optional[float],
+               grad_to_none: Any, quantiles: Any, return_mode: str) -> Any:
+    """Triton's own do_bench with the arguments the caller gave, after a warning (once)."""
+    if not _bench_state["warned"]:
+        _bench_state["warned"] = True
+        warnings.warn(f"gemmsift.triton.do_bench: gemmsift's timer failed, Triton's times instead: "
+                      f"{type(error).__name__}: {error}", RuntimeWarning, stacklevel=3)
+    given = {k: v for k, v in (("warmup", warmup), ("rep", rep)) if v is not None}
+    return _stock_do_bench()(fn, grad_to_none=grad_to_none, quantiles=quantiles, return_mode=return_mode, **given)
 
 
 def summarize(times: Sequence[float], quantiles: Optional[Sequence[float]], return_mode: str) -> Any:
@@ -211,24 +224,10 @@ def summarize(times: Sequence[float], quantiles: Optional[Sequence[float]], retu
     return sum(times) / len(times)
 
 
-def quantile(values: Sequence[float], q: float) -> float:
-    """The q-quantile (0 <= q <= 1) of values by linear interpolation between the closest ranks
-    (torch.quantile's default, which Triton's do_bench uses)."""
-    if not values:
-        raise ValueError("quantile of no values")
-    if not 0.0 <= q <= 1.0:
-        raise ValueError(f"quantile {q} is not in [0, 1]")
-    v = sorted(values)
-    pos = q * (len(v) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(v) - 1)
-    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
-
-
 # The GPU side, separate so CPU tests can stand in for it.
-def _first_call(fn: Callable[[], Any]) -> None:
-    from .collect.timing import first_call
-    first_call(fn)
+def _synchronizer() -> Callable[[], Any]:
+    import torch
+    return torch.cuda.synchronize
 
 
 def _samples(fn: Callable[[], Any], budget_ms: float) -> List[float]:

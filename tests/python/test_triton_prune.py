@@ -112,9 +112,10 @@ class FakeGpu:
         self.stock = []
         self.fail = fail
 
-        def first(fn):
-            self.calls.append("first")
-            fn()
+        def synchronizer():
+            if isinstance(self.fail, ImportError):
+                raise self.fail
+            return lambda: self.calls.append("sync")
 
         def samples(fn, budget_ms):
             self.budgets.append(budget_ms)
@@ -127,7 +128,7 @@ class FakeGpu:
         def stock(fn, **kwargs):
             self.stock.append(kwargs)
             return "stock"
-        monkeypatch.setattr(gt, "_first_call", first)
+        monkeypatch.setattr(gt, "_synchronizer", synchronizer)
         monkeypatch.setattr(gt, "_samples", samples)
         monkeypatch.setattr(gt, "_stock_do_bench", lambda: stock)
 
@@ -144,7 +145,7 @@ def test_do_bench_returns_tritons_shapes_in_milliseconds(monkeypatch):
     assert gt.do_bench(fn, return_mode="max") == pytest.approx(0.040)
     assert gt.do_bench(fn, return_mode="median") == pytest.approx(0.025)
     assert gt.do_bench(fn, return_mode="all") == pytest.approx([0.030, 0.010, 0.020, 0.040])
-    assert gpu.calls == ["first"] * 7
+    assert gpu.calls == ["sync"] * 14  # around each untimed first call
     assert len(launches) == 7 * 5  # one untimed first call, then the timer's four
     assert gpu.budgets == [25.0] * 7  # Inductor's 25 ms unless rep says otherwise
     gt.do_bench(fn, rep=100, warmup=10)
@@ -206,13 +207,26 @@ def test_do_bench_timer_failure_warns_once_and_tritons_times(monkeypatch):
                          {"grad_to_none": None, "quantiles": None, "return_mode": "min", "rep": 50}]
 
 
+def test_do_bench_without_cuda_torch_is_tritons(monkeypatch):
+    monkeypatch.setitem(gt._bench_state, "warned", False)
+    gpu = FakeGpu(monkeypatch, fail=ImportError("No module named 'torch'"))
+    launches = []
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert gt.do_bench(lambda: launches.append(1), quantiles=(0.5, 0.2, 0.8)) == "stock"
+    assert len([x for x in w if "gemmsift.triton.do_bench" in str(x.message)]) == 1
+    assert launches == [] and gpu.calls == []  # fn is Triton's to call
+    assert gpu.stock == [{"grad_to_none": None, "quantiles": (0.5, 0.2, 0.8), "return_mode": "mean"}]
+
+
 def test_quantile_interpolates_between_ranks():
-    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 0.0) == 1.0
-    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 1.0) == 4.0
-    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 0.5) == pytest.approx(2.5)
-    assert gt.quantile([4.0, 1.0, 3.0, 2.0], 0.2) == pytest.approx(1.6)
-    assert gt.quantile([7.0], 0.8) == 7.0
+    from gemmsift.stats import quantile
+    assert quantile([4.0, 1.0, 3.0, 2.0], 0.0) == 1.0
+    assert quantile([4.0, 1.0, 3.0, 2.0], 1.0) == 4.0
+    assert quantile([4.0, 1.0, 3.0, 2.0], 0.5) == pytest.approx(2.5)
+    assert quantile([4.0, 1.0, 3.0, 2.0], 0.2) == pytest.approx(1.6)
+    assert quantile([7.0], 0.8) == 7.0
     with pytest.raises(ValueError):
-        gt.quantile([], 0.5)
+        quantile([], 0.5)
     with pytest.raises(ValueError):
-        gt.quantile([1.0], 1.01)
+        quantile([1.0], 1.01)
