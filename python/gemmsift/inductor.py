@@ -17,6 +17,8 @@ Without code changes, set the same settings in the environment and run the progr
     GEMMSIFT_BENCHMARK_PASSES  times Inductor benchmarks a list holding Triton mm choices (default 1;
                                2: every choice timed twice, the faster time kept)
     GEMMSIFT_BENCHMARK_TIMER   gemmsift (default) or inductor: who times the choices of such a list
+    GEMMSIFT_MODEL_MISMATCH    refuse (default) or warn: a model trained on another GPU or Triton
+                               version leaves Inductor's stock configs, or is used with a warning
 
 Arguments given to install() win over the environment. Nothing here may fail a compile: on any
 problem (an unreadable table, a missing model, an op it cannot read) it warns once and Inductor
@@ -35,10 +37,12 @@ import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from . import Config, LookupTable, Model, Problem, Selector, __version__, record as _record_config
+from .errors import MismatchError
 from .triton import _DTYPES, _triton_version, config_from_kwargs, operand_letter
 
 __all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space",
-           "parse_benchmark_timer", "settings_from_env", "resolve_settings", "ENV", "TIMERS"]
+           "parse_benchmark_timer", "parse_model_mismatch", "settings_from_env", "resolve_settings", "ENV",
+           "TIMERS", "MISMATCH_POLICIES"]
 
 ENV = {
     "benchmark_space": "GEMMSIFT_BENCHMARK_SPACE",
@@ -47,11 +51,16 @@ ENV = {
     "record": "GEMMSIFT_RECORD",
     "benchmark_passes": "GEMMSIFT_BENCHMARK_PASSES",
     "benchmark_timer": "GEMMSIFT_BENCHMARK_TIMER",
+    "model_mismatch": "GEMMSIFT_MODEL_MISMATCH",
 }
 
 # Who times the choices of an autotune list that holds Triton mm choices: Inductor's own
 # benchmarker, or gemmsift's (the collector's timer, gemmsift.collect.timing).
 TIMERS = ("inductor", "gemmsift")
+
+# What a model trained on another GPU or Triton version does: "refuse" (Inductor keeps its stock
+# configs, one warning) or "warn" (used, the library warns once per model file and reason).
+MISMATCH_POLICIES = ("refuse", "warn")
 
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
@@ -76,6 +85,13 @@ def parse_benchmark_timer(value: Any) -> str:
     if isinstance(value, str) and value.strip().lower() in TIMERS:
         return value.strip().lower()
     raise ValueError(f"benchmark_timer must be one of {', '.join(TIMERS)}, got {value!r}")
+
+
+def parse_model_mismatch(value: Any) -> str:
+    """"refuse" or "warn" (any case)."""
+    if isinstance(value, str) and value.strip().lower() in MISMATCH_POLICIES:
+        return value.strip().lower()
+    raise ValueError(f"model_mismatch must be one of {', '.join(MISMATCH_POLICIES)}, got {value!r}")
 
 
 def parse_benchmark_space(value: Any) -> BenchmarkSpace:
@@ -112,6 +128,9 @@ class Settings:
     # timed short lists' ATen choice at a median 1.7-1.9 times cuBLAS, gemmsift's 1.00;
     # docs/results.md, runs h200x2-M and N). "inductor": Inductor's own benchmark_gpu.
     benchmark_timer: str = "gemmsift"
+    # "refuse": a model of another GPU or Triton version is not used (stock configs, one warning);
+    # "warn": it is used, with the library's warning (for a GPU close to the model's, say).
+    model_mismatch: str = "refuse"
 
     def uuid(self) -> str:
         """Identifies these settings for Inductor's caches: the table's and model file's size and
@@ -127,7 +146,8 @@ class Settings:
         model = stamp(self.model) if os.path.sep in self.model or self.model.endswith(".safetensors") else self.model
         return json.dumps({"gemmsift": __version__, "benchmark_space": self.benchmark_space,
                            "lut": stamp(self.lut), "model": model, "record": bool(self.record),
-                           "benchmark_passes": self.benchmark_passes, "benchmark_timer": self.benchmark_timer},
+                           "benchmark_passes": self.benchmark_passes, "benchmark_timer": self.benchmark_timer,
+                           "model_mismatch": self.model_mismatch},
                           sort_keys=True)
 
 
@@ -140,7 +160,7 @@ def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any
         if value is None or value.strip() == "":
             continue
         parse = {"benchmark_space": parse_benchmark_space, "benchmark_passes": parse_benchmark_passes,
-                 "benchmark_timer": parse_benchmark_timer}.get(field)
+                 "benchmark_timer": parse_benchmark_timer, "model_mismatch": parse_model_mismatch}.get(field)
         if parse is not None:
             try:
                 out[field] = parse(value)
@@ -154,15 +174,16 @@ def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any
 def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
                      model: Optional[str] = None, record: Optional[str] = None,
                      environ: Optional[Dict[str, str]] = None, benchmark_passes: Optional[int] = None,
-                     benchmark_timer: Optional[str] = None) -> Settings:
+                     benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None) -> Settings:
     """Arguments first, then the environment, then the defaults (k = 5, model "auto", 1 pass,
-    gemmsift's timer)."""
+    gemmsift's timer, a mismatched model refused)."""
     given = {"benchmark_space": parse_benchmark_space(benchmark_space) if benchmark_space is not None else None,
              "lut": os.fspath(lut) if lut is not None else None,
              "model": os.fspath(model) if model is not None else None,
              "record": os.fspath(record) if record is not None else None,
              "benchmark_passes": parse_benchmark_passes(benchmark_passes) if benchmark_passes is not None else None,
-             "benchmark_timer": parse_benchmark_timer(benchmark_timer) if benchmark_timer is not None else None}
+             "benchmark_timer": parse_benchmark_timer(benchmark_timer) if benchmark_timer is not None else None,
+             "model_mismatch": parse_model_mismatch(model_mismatch) if model_mismatch is not None else None}
     env = settings_from_env(environ)
     merged = {k: (v if v is not None else env.get(k)) for k, v in given.items()}
     return Settings(**{k: v for k, v in merged.items() if v is not None})
@@ -320,13 +341,15 @@ class Hook:
             return self._selectors[key]
 
     def _model(self, device: str, dtype: str, triton_version: Optional[str]) -> Model:
-        """The model, refused (Unusable) when it was trained on another device or Triton version or,
-        for "auto", when no shipped model matches: stock Inductor beats a model that does not fit."""
+        """The model, refused (Unusable) when it was trained on another device or Triton version
+        (unless model_mismatch is "warn") or, for "auto", when no shipped model matches: stock
+        Inductor beats a model that does not fit."""
         try:
-            return Model(self.settings.model, mismatch_policy="refuse", expect_device=device or None,
+            return Model(self.settings.model, mismatch_policy=self.settings.model_mismatch, expect_device=device or None,
                          expect_triton=triton_version, dtype=dtype, auto_fallback=False)
         except Exception as e:
-            hint = " (model='analytical' ranks with the analytical model instead)" if self.settings.model == "auto" else ""
+            hint = " (model_mismatch='warn' uses it anyway)" if isinstance(e, MismatchError) else \
+                " (model='analytical' ranks with the analytical model instead)" if self.settings.model == "auto" else ""
             raise Unusable("model", f"model '{self.settings.model}' unusable: {e}{hint}") from e
 
     def check(self, device: str = "", dtype: str = "bf16") -> List[str]:
@@ -767,7 +790,7 @@ def _current_device() -> str:
 
 def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
             model: Optional[str] = None, record: Optional[str] = None, benchmark_passes: Optional[int] = None,
-            benchmark_timer: Optional[str] = None) -> Hook:
+            benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None) -> Hook:
     """Puts gemmsift in front of Inductor's Triton mm autotuning (until uninstall()).
 
     benchmark_space: k (an int), "DEFAULT" (as many as Inductor's DEFAULT list has), "fast" (= 1),
@@ -780,14 +803,17 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     pass). benchmark_timer: "gemmsift" (default) or "inductor": who times the choices of a list
     holding Triton mm choices (gemmsift's timer does not time the CPU's launch; a failure of it
     warns once and Inductor's timer takes over; "inductor" with 1 pass leaves Inductor's
-    benchmarking unwrapped). Unset arguments come from GEMMSIFT_* variables. A bad
+    benchmarking unwrapped). model_mismatch: "refuse" (default) or "warn": a model trained on
+    another GPU or Triton version is then used, with a warning. Unset arguments come from
+    GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
     Inductor's stock behaviour."""
     try:
         settings = resolve_settings(benchmark_space, lut, model, record, benchmark_passes=benchmark_passes,
-                                    benchmark_timer=benchmark_timer)
+                                    benchmark_timer=benchmark_timer, model_mismatch=model_mismatch)
     except ValueError as e:
-        if benchmark_space is not None or benchmark_passes is not None or benchmark_timer is not None:
+        if benchmark_space is not None or benchmark_passes is not None or benchmark_timer is not None or \
+                model_mismatch is not None:
             raise
         warnings.warn(f"gemmsift.inductor: {e}; not installed", RuntimeWarning, stacklevel=2)
         return Hook(Settings())

@@ -84,7 +84,7 @@ def _letter(t: Any) -> str:
 
 def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str = "M", n: str = "N",
           k_arg: str = "K", a: str = "a_ptr", b: str = "b_ptr", dtype: Optional[str] = None,
-          layout: Optional[str] = None, device: Optional[str] = None) -> Callable:
+          layout: Optional[str] = None, device: Optional[str] = None, model_mismatch: str = "refuse") -> Callable:
     """An `early_config_prune(configs, named_args, **kwargs)` keeping the model's top k configs.
 
     k: an integer, or "fast" (= 1). model: a gemmsift model spec or file, or a Model; "auto" is the
@@ -94,10 +94,14 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
     a, b: names of the A and B tensor arguments, read for the dtype and the layout (row-major "N" or
     column-major "T") unless dtype ("bf16", "fp16", "fp32") and layout ("NN", "NT", ...) are given.
     device: the device name (default: torch's name of the current device when torch is there).
+    model_mismatch: "refuse" (default) or "warn": a model trained on another device or Triton
+    version is then used, with the library's warning.
     """
     top = 1 if k == "fast" else int(k)
     if top < 1:
         raise ValueError(f"k must be at least 1 or 'fast', got {k!r}")
+    if model_mismatch not in ("refuse", "warn"):
+        raise ValueError(f"model_mismatch must be 'refuse' or 'warn', got {model_mismatch!r}")
     state: Dict[str, Any] = {"model": model if isinstance(model, Model) else None, "warned": False}
 
     def warn_once(message: str) -> None:
@@ -130,7 +134,7 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
                     dev = ""
             problem = Problem(int(args[m]), int(args[n]), int(args[k_arg]), dtype=dt, layout=lay, device=dev or "")
             if state["model"] is None:  # refused when it does not fit: then every config is timed
-                state["model"] = Model(model, mismatch_policy="refuse", expect_device=dev or None,
+                state["model"] = Model(model, mismatch_policy=model_mismatch, expect_device=dev or None,
                                        expect_triton=_triton_version(), dtype=dt, auto_fallback=False)
             ours = [to_config(c) for c in configs]
             predicted = state["model"].estimate(problem, ours)

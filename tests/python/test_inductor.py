@@ -3,6 +3,7 @@ choosing, recording and falling back, with stand-ins for Inductor's KernelTempla
 The torch side is tested on the GPU machine by tests/gpu/test_inductor_torch.py."""
 import json
 import os
+import pathlib
 import subprocess
 import sys
 import warnings
@@ -604,3 +605,36 @@ def test_overlapping_swaps_share_one_and_the_last_to_close_undoes_it():
         with gi.swapped_timer(hook, [b], lambda fn: 0.1):
             raise KeyError("choice")
     assert "benchmark_gpu" not in vars(b) and gi._swap["depth"] == 0
+
+
+# -- model_mismatch: a model of another GPU refused (default) or used with a warning -----------------
+
+H100_MODEL = str(pathlib.Path(__file__).resolve().parents[2] / "models" / "h100-80gb-hbm3_bf16.safetensors")
+
+
+def test_model_mismatch_from_arguments_and_environment():
+    assert gi.resolve_settings(environ={}).model_mismatch == "refuse"
+    assert gi.resolve_settings(environ={"GEMMSIFT_MODEL_MISMATCH": " WARN "}).model_mismatch == "warn"
+    assert gi.resolve_settings(model_mismatch="refuse", environ={"GEMMSIFT_MODEL_MISMATCH": "warn"}).model_mismatch == "refuse"
+    with pytest.raises(ValueError, match="GEMMSIFT_MODEL_MISMATCH='use'"):
+        gi.resolve_settings(environ={"GEMMSIFT_MODEL_MISMATCH": "use"})
+    for bad in ("use", 1, None, ""):
+        with pytest.raises(ValueError, match="model_mismatch must be one of refuse, warn"):
+            gi.parse_model_mismatch(bad)
+    assert gi.Settings(model_mismatch="warn").uuid() != gi.Settings().uuid()
+
+
+def test_model_of_another_gpu_refused_unless_model_mismatch_warn():
+    h200 = gemmsift.Problem(4096, 4096, 4096, dtype="bf16", layout="NT", device="NVIDIA H200")
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model=H100_MODEL))
+    out, stock, _ = run(hook, h200)
+    assert out == stock[MM.uid] + stock[ATEN.uid]
+    assert len(msgs) == 1 and "trained on" in msgs[0] and "model_mismatch='warn' uses it anyway" in msgs[0], msgs
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model=H100_MODEL, model_mismatch="warn"))
+    out, stock, _ = run(hook, h200)
+    assert not msgs and hook.stats["filtered"] == 1
+    # the H100 model's top 5 of EXHAUSTIVE for the H200 problem, ATen untouched
+    want = gemmsift.select(h200, model=gemmsift.Model(H100_MODEL), benchmark_space=5).configs
+    assert [c.key() for c in out if c.template is MM] == [
+        (w.block_m, w.block_n, w.block_k, w.group_m, w.num_stages, w.num_warps) for w in want]
+    assert [c for c in out if c.template is ATEN] == stock[ATEN.uid]

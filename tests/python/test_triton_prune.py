@@ -101,6 +101,26 @@ def test_any_problem_warns_once_and_keeps_every_config(case):
         assert "no shipped model for NVIDIA A100-SXM4-80GB bf16" in msgs[0], msgs[0]
 
 
+def test_model_of_another_device_refused_unless_model_mismatch_warn():
+    import pathlib
+    h100 = str(pathlib.Path(__file__).resolve().parents[2] / "models" / "h100-80gb-hbm3_bf16.safetensors")
+    cs = configs()
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        assert gt.prune(k=2, model=h100, device="NVIDIA H200")(cs, args()) == cs
+    msgs = [str(x.message) for x in w if "gemmsift.triton.prune" in str(x.message)]
+    assert len(msgs) == 1 and "trained on" in msgs[0], msgs
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        kept = gt.prune(k=2, model=h100, device="NVIDIA H200", model_mismatch="warn")(cs, args())
+    assert not [x for x in w if "gemmsift.triton.prune" in str(x.message)]
+    pred = gemmsift.Model(h100).estimate(gemmsift.Problem(4096, 4096, 4096, dtype="bf16", layout="NT",
+                                                           device="NVIDIA H200"), [gt.to_config(c) for c in cs])
+    assert kept == [cs[i] for i in sorted(range(len(cs)), key=lambda i: pred[i])[:2]]
+    with pytest.raises(ValueError, match="model_mismatch"):
+        gt.prune(model_mismatch="use")
+
+
 # gemmsift.triton.do_bench: Triton's do_bench contract over gemmsift's timer (GPU side stood in for).
 
 class FakeGpu:
