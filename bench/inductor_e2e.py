@@ -36,7 +36,6 @@ Writes DIR/e2e.csv, DIR/summary.json, DIR/summary.md, DIR/tradeoff.svg; prints t
 
 import argparse
 import csv
-import gzip
 import json
 import math
 import os
@@ -118,22 +117,22 @@ def load_problems(path):
 
 def oracle_table(problems, data_files, path):
     """A gemmsift lookup table holding each problem's fastest measured config (from the datasets)."""
+    from gemmsift.collect.dataset import read_rows  # the collector's reader: checks the header
     best = {}
     for f in data_files:
-        with gzip.open(f, "rt") as fh:
-            for r in csv.DictReader(fh):
-                if r["status"] != "ok":
-                    continue
-                p = (r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
-                t = float(r["time_us_min"])
-                if p not in best or t < best[p][0]:
-                    best[p] = (t, r)
+        for r in read_rows(f):
+            if r["status"] != "ok":
+                continue
+            p = (r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
+            t = float(r["time_us_min"])
+            if p not in best or t < best[p][0]:
+                best[p] = (t, r)
     entries = []
     for p in problems:
         if p not in best:
             continue
         t, r = best[p]
-        entries.append({"problem": {"op": "mm", "dtype": "bf16", "layout": p[0], "m": p[1], "n": p[2], "k": p[3]},
+        entries.append({"problem": {"op": "mm", "dtype": r["dtype"], "layout": p[0], "m": p[1], "n": p[2], "k": p[3]},
                         "configs": [{"block_m": int(r["block_m"]), "block_n": int(r["block_n"]),
                                      "block_k": int(r["block_k"]), "group_m": int(r["group_m"]),
                                      "num_stages": int(r["num_stages"]), "num_warps": int(r["num_warps"]),

@@ -88,6 +88,12 @@ def test_oracle_table_holds_each_problems_fastest_config(tmp_path):
     assert (c["block_m"], c["num_stages"], c["measured_us"]) == (64, 3, 4.0)
     import gemmsift
     assert gemmsift.LookupTable(str(out)).warnings == []  # a valid gemmsift table
+    # a file that is not a gemmsift dataset is refused by name
+    bad = tmp_path / "other.csv.gz"
+    with gzip.open(bad, "wt") as f:
+        f.write("layout,m,n,k,status,time_us_min\nNT,64,64,64,ok,1.0\n")
+    with pytest.raises(ValueError, match="other.csv.gz: header"):
+        e2e.oracle_table([P1], [str(bad)], str(out))
 
 
 def test_shard_plan_renumbers_subsets_per_gpu():
