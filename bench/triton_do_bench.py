@@ -52,6 +52,7 @@ def main():
     import torch
     import triton
     import gemmsift.triton as gt
+    from gemmsift.collect.kernel import operands
     from gemmsift.collect.timing import Timer
     from test_triton_prune_torch import CONFIGS, make_kernel
 
@@ -67,11 +68,7 @@ def main():
     jit = make_kernel(None).fn  # the plain @triton.jit function, launched with a config's values
     rows = []
     for index, (layout, m, n, k) in enumerate(problems):
-        torch.manual_seed(index)
-        a = torch.randn(m, k, device="cuda", dtype=torch.bfloat16)
-        b = torch.randn(n, k, device="cuda", dtype=torch.bfloat16).t() if layout == "NT" else \
-            torch.randn(k, n, device="cuda", dtype=torch.bfloat16)
-        c = torch.empty(m, n, device="cuda", dtype=torch.bfloat16)
+        a, b, c = operands(m, n, k, "bf16", layout, seed=index)  # NT: B stored as nn.Linear's weight
         grid = lambda meta: (triton.cdiv(m, meta["BLOCK_M"]) * triton.cdiv(n, meta["BLOCK_N"]),)  # noqa: E731
         plain = (a, b, c, m, n, k, a.stride(0), a.stride(1), b.stride(0), b.stride(1), c.stride(0), c.stride(1))
         ref = {}

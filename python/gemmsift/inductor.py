@@ -808,13 +808,13 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
     Inductor's stock behaviour."""
+    arguments = dict(benchmark_space=benchmark_space, lut=lut, model=model, record=record,
+                     benchmark_passes=benchmark_passes, benchmark_timer=benchmark_timer,
+                     model_mismatch=model_mismatch)
+    resolve_settings(**arguments, environ={})  # a bad argument raises here
     try:
-        settings = resolve_settings(benchmark_space, lut, model, record, benchmark_passes=benchmark_passes,
-                                    benchmark_timer=benchmark_timer, model_mismatch=model_mismatch)
-    except ValueError as e:
-        if benchmark_space is not None or benchmark_passes is not None or benchmark_timer is not None or \
-                model_mismatch is not None:
-            raise
+        settings = resolve_settings(**arguments)
+    except ValueError as e:  # only the environment is left to be bad
         warnings.warn(f"gemmsift.inductor: {e}; not installed", RuntimeWarning, stacklevel=2)
         return Hook(Settings())
     from torch._inductor import config as ic

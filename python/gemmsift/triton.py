@@ -188,13 +188,11 @@ def do_bench(fn: Callable[[], Any], warmup: Optional[float] = None, rep: Optiona
                 x.grad = None
             return fn()
     try:
-        sync = _synchronizer()
+        first_call = _first_call()
     except Exception as e:  # no CUDA torch here: Triton's own do_bench decides what happens
         return _fall_back(e, fn, warmup, rep, grad_to_none, quantiles, return_mode)
-    sync()  # as Triton's do_bench begins: one untimed call (it compiles there), what it raises
-    fn()    # (OutOfResources, ...) reaching the caller as from Triton's
-    sync()
-    try:
+    first_call(fn)  # as Triton's do_bench begins: one untimed call (it compiles there); what it
+    try:            # raises (OutOfResources, ...) reaches the caller as from Triton's
         times = [us / 1000.0 for us in _samples(call, 25.0 if rep is None else float(rep))]
     except Exception as e:  # never fail an autotuning: Triton's own timing stands
         return _fall_back(e, fn, warmup, rep, grad_to_none, quantiles, return_mode)
@@ -229,9 +227,9 @@ def summarize(times: Sequence[float], quantiles: Optional[Sequence[float]], retu
 
 
 # The GPU side, separate so CPU tests can stand in for it.
-def _synchronizer() -> Callable[[], Any]:
-    import torch
-    return torch.cuda.synchronize
+def _first_call() -> Callable[[Callable[[], Any]], None]:
+    from .collect.timing import first_call  # imports torch
+    return first_call
 
 
 def _samples(fn: Callable[[], Any], budget_ms: float) -> List[float]:

@@ -106,6 +106,7 @@ def test_gemmsift_do_bench_times_the_pruned_configs_in_milliseconds():
     assert timings[bad] == [float("inf")] * 3, timings[bad]
     assert kernel.best_config is not bad
 
+
 if __name__ == "__main__":
     from gpu_runner import run_tests
     sys.exit(run_tests(globals()))

@@ -638,3 +638,15 @@ def test_model_of_another_gpu_refused_unless_model_mismatch_warn():
     assert [c.key() for c in out if c.template is MM] == [
         (w.block_m, w.block_n, w.block_k, w.group_m, w.num_stages, w.num_warps) for w in want]
     assert [c for c in out if c.template is ATEN] == stock[ATEN.uid]
+
+
+def test_install_raises_for_a_bad_argument_even_with_a_bad_variable(monkeypatch):
+    monkeypatch.setenv("GEMMSIFT_BENCHMARK_SPACE", "lots")
+    with pytest.raises(ValueError, match="model_mismatch"):
+        gi.install(model_mismatch="use")
+    # a good argument with a bad variable: the variable warns and nothing is installed
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        gi.install(benchmark_timer="gemmsift")  # returns before it needs torch
+    assert any("GEMMSIFT_BENCHMARK_SPACE" in str(x.message) and "not installed" in str(x.message) for x in w)
+    assert gi.installed() is None

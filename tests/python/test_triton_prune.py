@@ -132,10 +132,14 @@ class FakeGpu:
         self.stock = []
         self.fail = fail
 
-        def synchronizer():
+        def first_call():
             if isinstance(self.fail, ImportError):
                 raise self.fail
-            return lambda: self.calls.append("sync")
+
+            def call(fn):
+                self.calls.append("first")
+                fn()
+            return call
 
         def samples(fn, budget_ms):
             self.budgets.append(budget_ms)
@@ -148,7 +152,7 @@ class FakeGpu:
         def stock(fn, **kwargs):
             self.stock.append(kwargs)
             return "stock"
-        monkeypatch.setattr(gt, "_synchronizer", synchronizer)
+        monkeypatch.setattr(gt, "_first_call", first_call)
         monkeypatch.setattr(gt, "_samples", samples)
         monkeypatch.setattr(gt, "_stock_do_bench", lambda: stock)
 
@@ -165,7 +169,7 @@ def test_do_bench_returns_tritons_shapes_in_milliseconds(monkeypatch):
     assert gt.do_bench(fn, return_mode="max") == pytest.approx(0.040)
     assert gt.do_bench(fn, return_mode="median") == pytest.approx(0.025)
     assert gt.do_bench(fn, return_mode="all") == pytest.approx([0.030, 0.010, 0.020, 0.040])
-    assert gpu.calls == ["sync"] * 14  # around each untimed first call
+    assert gpu.calls == ["first"] * 7  # one untimed first call each
     assert len(launches) == 7 * 5  # one untimed first call, then the timer's four
     assert gpu.budgets == [25.0] * 7  # Inductor's 25 ms unless rep says otherwise
     gt.do_bench(fn, rep=100, warmup=10)
