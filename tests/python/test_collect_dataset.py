@@ -77,3 +77,35 @@ def test_resume_from_an_earlier_dataset(tmp_path):
         raise AssertionError("foreign header accepted")
     except ValueError as e:
         assert "bad.csv:1:" in str(e)
+
+
+def test_resume_refuses_a_dataset_of_the_other_kernel(tmp_path):
+    """A run with --literal-sizes resumes only from datasets measured with literal sizes, and a run
+    without it only from the others (datasets whose sidecar does not say count as "arguments")."""
+    (tmp_path / "parts").mkdir()
+    base = {"format": "gemmsift-dataset", "format_version": 1, "device": DEV, "sm_count": 132,
+            "torch": "2.11.0", "triton": "3.6.0", "cuda": "13.0", "timing": {"method": "test"}, "date": "2026-11-28"}
+    want = {("mm", "bf16", "NT", 32, 64, 64, 1)}
+    seeded = str(tmp_path / "parts" / "x.shard0of1.resumed.csv")
+    files = {}
+    for name, meta in {"plain": base, "literal": dict(base, kernel_sizes="literal")}.items():
+        part = str(tmp_path / f"{name}.part.csv")
+        dataset.append_problem(part, [row(32, 2, t=9.5)])
+        files[name] = str(tmp_path / f"{name}.csv.gz")
+        dataset.merge_parts(part, files[name], meta)
+    assert dataset.kernel_sizes_of(files["plain"]) == "arguments"
+    assert dataset.kernel_sizes_of(files["literal"]) == "literal"
+    assert dataset.seed_part([files["plain"]], seeded, DEV, want) == want
+    assert dataset.seed_part([files["literal"]], seeded, DEV, want, kernel_sizes="literal") == want
+    for src, sizes in ((files["plain"], "literal"), (files["literal"], "arguments")):
+        try:
+            dataset.seed_part([src], seeded, DEV, want, kernel_sizes=sizes)
+            raise AssertionError("a dataset of the other kernel resumed the run")
+        except ValueError as e:
+            assert src in str(e) and "--literal-sizes" in str(e)
+    (tmp_path / "literal.meta.json").write_text("{not json")
+    try:
+        dataset.kernel_sizes_of(files["literal"])
+        raise AssertionError("an unreadable sidecar was taken as 'arguments'")
+    except ValueError as e:
+        assert "literal.meta.json" in str(e)

@@ -22,6 +22,9 @@ def parse_args(argv):
     ap.add_argument("--sample", type=int, default=0,
                     help="configs per problem: 0 = the full pruned EXHAUSTIVE space, else DEFAULT + random rest")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--literal-sizes", action="store_true",
+                    help="compile M, N and K into each kernel, as Inductor does (one compile per problem and "
+                         "config; faster large-tile kernels on large problems, docs/collection.md)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="compile processes")
     ap.add_argument("--estimation-iters", type=int, default=2)
     ap.add_argument("--max-iters", type=int, default=10, help="timed launches per config at most")
@@ -85,7 +88,8 @@ def main(argv=None):
     if args.resume_from:
         seeded = dataset.part_path(args.out, name, (shard_i, shard_n), "resumed")
         try:
-            done = dataset.seed_part(args.resume_from, seeded, meta["device"], {dataset.key_of(p) for p in problems})
+            done = dataset.seed_part(args.resume_from, seeded, meta["device"], {dataset.key_of(p) for p in problems},
+                                     dataset.KERNEL_SIZES[args.literal_sizes])
         except (OSError, ValueError) as e:
             raise SystemExit(f"--resume-from: {e}")
         log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured")
@@ -99,7 +103,8 @@ def main(argv=None):
         for c in harness.select_configs(p, args.sample, args.seed):
             work.append((p.m, p.n, p.k, p.dtype, p.layout, c))
     errors, variants, secs = harness.compile_all(work, args.jobs, log,
-                                                 deadline=started + args.compile_limit if args.compile_limit else 0)
+                                                 deadline=started + args.compile_limit if args.compile_limit else 0,
+                                                 literal_sizes=args.literal_sizes)
     failed = sum(1 for e in errors.values() if e)
     log(f"compile: {len(errors)}/{variants} variants for {len(work)} (problem, config) pairs in {secs:.0f} s, "
         f"{failed} failed" + ("" if len(errors) == variants else
@@ -125,7 +130,7 @@ def main(argv=None):
     meta.update({
         "format": "gemmsift-dataset", "format_version": 1, "name": name, "shapes_file": args.shapes,
         "shard": args.shard, "gpus": gpus, "dtype": args.dtype, "layout": args.layout,
-        "sample": args.sample, "seed": args.seed,
+        "sample": args.sample, "seed": args.seed, "kernel_sizes": dataset.KERNEL_SIZES[args.literal_sizes],
         "timing": {
             "method": "InductorBenchmarker-like: zero an L2-sized int32 buffer before every launch, one CUDA "
                       "event pair per launch, estimation launches then timed launches; min over all, median "

@@ -104,15 +104,38 @@ def merge_parts(parts_glob, out_path, meta):
     return len(rows)
 
 
-def seed_part(sources, part_path, device, keys):
+KERNEL_SIZES = {False: "arguments", True: "literal"}  # the sidecar's kernel_sizes (absent: "arguments")
+
+
+def kernel_sizes_of(dataset_path):
+    """How the dataset's kernels took M, N and K, from its sidecar: "arguments" (triton_mm, and
+    every dataset written before the sidecar said) or "literal" (compiled in, as Inductor's)."""
+    stem = dataset_path[:-len(".gz")] if dataset_path.endswith(".gz") else dataset_path
+    meta_path = stem[:-len(".csv")] + ".meta.json" if stem.endswith(".csv") else stem + ".meta.json"
+    try:
+        with open(meta_path) as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        return KERNEL_SIZES[False]
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{meta_path}: cannot read the sidecar: {e}")
+    return meta.get("kernel_sizes", KERNEL_SIZES[False])
+
+
+def seed_part(sources, part_path, device, keys, kernel_sizes=KERNEL_SIZES[False]):
     """Copies the rows of earlier datasets (`sources`, .csv or .csv.gz) whose problem is in `keys`
     (problem_key tuples) into the part file `part_path`, so that a run on a fresh machine resumes
     from them: those problems are not timed again, and the merge keeps their rows. Every row must
-    come from `device`, the run's GPU. Overwrites `part_path`; returns the keys of the problems
-    seeded.
-    Raises ValueError naming the file and line for a foreign header or device."""
+    come from `device`, the run's GPU, and every source's kernel must take the sizes as the run's
+    does (`kernel_sizes`; the two kernels' times differ). Overwrites `part_path`; returns the keys
+    of the problems seeded.
+    Raises ValueError naming the file (and line) for a foreign header, device or kernel."""
     rows = []
     for src in sources:
+        theirs = kernel_sizes_of(src)
+        if theirs != kernel_sizes:
+            raise ValueError(f"{src}: measured with the sizes as {theirs}, this run's kernel takes them as "
+                             f"{kernel_sizes} (--literal-sizes): the two kernels' times differ")
         opener = gzip.open if src.endswith(".gz") else open
         with opener(src, "rt", newline="") as f:
             reader = csv.DictReader(f)

@@ -49,25 +49,26 @@ def select_configs(problem, sample, seed):
 
 # ---- compile phase (worker processes) ----
 
-def _compile_many(items):
+def _compile_many(items, literal_sizes=False):
     out = []
     for (m, n, k, dtype, layout, cfg) in items:
         try:
-            kernel.warmup(m, n, k, dtype, layout, Config(*cfg))
+            kernel.warmup(m, n, k, dtype, layout, Config(*cfg), literal_sizes=literal_sizes)
             out.append(None)
         except Exception as e:  # compile errors are data, not crashes
             out.append(f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}")
     return out
 
 
-def compile_all(work, jobs, log, deadline=0):
+def compile_all(work, jobs, log, deadline=0, literal_sizes=False):
     """work: list of (m, n, k, dtype, layout, config). Compiles each distinct kernel variant once,
     in the order of `work` (problem by problem). After `deadline` (epoch seconds; 0 = none) batches
-    not yet started are cancelled: their variants are missing from the result.
+    not yet started are cancelled: their variants are missing from the result. literal_sizes:
+    the kernel with M, N and K compiled in (kernel.launch's), one variant per problem and config.
     Returns ({repr(specialization_key): error or None}, variants, seconds)."""
     todo = {}
     for (m, n, k, dtype, layout, c) in work:
-        key = kernel.specialization_key(m, n, k, dtype, layout, c)
+        key = kernel.specialization_key(m, n, k, dtype, layout, c, literal_sizes)
         if key not in todo:
             todo[key] = (m, n, k, dtype, layout, (c.block_m, c.block_n, c.block_k, c.group_m,
                                                   c.num_stages, c.num_warps))
@@ -78,7 +79,7 @@ def compile_all(work, jobs, log, deadline=0):
     batches = [keys[i:i + chunk] for i in range(0, len(keys), chunk)]
     ctx = multiprocessing.get_context("spawn")
     with cf.ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
-        futures = {pool.submit(_compile_many, [todo[k] for k in b]): b for b in batches}
+        futures = {pool.submit(_compile_many, [todo[k] for k in b], literal_sizes): b for b in batches}
         done = 0
         cancelled = False
         for fut in cf.as_completed(futures):
@@ -116,7 +117,7 @@ def time_problem(p, configs, compile_errors, timer, verified, device_name, args)
     best = None
     t_start = time.time()
     for cfg in configs:
-        key = repr(kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, cfg))
+        key = repr(kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, cfg, args.literal_sizes))
         err = compile_errors.get(key)
         if err:
             rows.append(_row(device_name, p, cfg, "compile_error", note=err))
@@ -124,7 +125,7 @@ def time_problem(p, configs, compile_errors, timer, verified, device_name, args)
         if time.time() - t_start > args.max_problem_seconds:
             rows.append(_row(device_name, p, cfg, "timeout"))
             continue
-        fn = lambda: kernel.launch(a, b, c, cfg)  # noqa: E731
+        fn = lambda: kernel.launch(a, b, c, cfg, literal_sizes=args.literal_sizes)  # noqa: E731
         try:
             vkey = (cfg, p.dtype, p.layout, p.k % cfg.block_k == 0)
             if vkey not in verified:
@@ -169,7 +170,7 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log, also_done
             log(f"[gpu{gpu_index}] time limit reached: {len(todo) - i} problems left for a rerun")
             break
         configs = select_configs(p, args.sample, args.seed)
-        if any(repr(kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, c)) not in compile_errors
+        if any(repr(kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, c, args.literal_sizes)) not in compile_errors
                for c in configs):
             skipped += 1  # not compiled within --compile-limit: left for a rerun
             continue

@@ -2,12 +2,21 @@
 torch/_inductor/kernel/templates/triton_mm.py.jinja): same GROUP_M program swizzle, the same
 contiguity hints, EVEN_K masking, fp32 accumulation, ALLOW_TF32 for fp32.
 
-One difference by necessity: Inductor bakes M, N, K and the strides into each kernel as literals;
-here they are arguments, which Triton specializes on the values Inductor's literals carry for
-code generation (equal to 1, divisible by 16). The template's static conditions (the contiguity
-hints, EVEN_K) are computed on the host, as Inductor computes them at code generation, and passed
-as constexprs.
+Inductor bakes M, N, K and the strides into each kernel as literals. `triton_mm` takes them as
+arguments, which Triton specializes on divisibility by 16 (one compiled kernel serves many
+problems); `literal_sizes=True` runs `triton_mm_literal_sizes()`, the same source with M, N and K
+as constexprs (one compiled kernel per problem, as Inductor's). Measured on an H200 (docs/collection.md,
+tools/gpu/kernel_literal_probe.py): literal sizes make the large-tile configs of large problems up
+to 15-20% faster and match Inductor's kernel; literal strides change nothing. The template's static
+conditions (the contiguity hints, EVEN_K) are computed on the host, as Inductor computes them at
+code generation, and passed as constexprs.
 """
+
+import hashlib
+import importlib.util
+import inspect
+import os
+import tempfile
 
 import torch
 import triton
@@ -69,6 +78,43 @@ def triton_mm(A, B, C, M, N, K, stride_am, stride_ak, stride_bk, stride_bn, stri
 
 TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
+_SIZES = "M, N, K,"
+_literal = {}
+
+
+def literal_sizes_source(src):
+    """triton_mm's source (its decorator included) with M, N and K made constexprs and the
+    function renamed triton_mm_literal_sizes."""
+    if src.count(_SIZES) != 1 or src.count("def triton_mm(") != 1:
+        raise RuntimeError("triton_mm's signature changed: cannot derive triton_mm_literal_sizes")
+    return (src.replace(_SIZES, "M: tl.constexpr, N: tl.constexpr, K: tl.constexpr,")
+               .replace("def triton_mm(", "def triton_mm_literal_sizes("))
+
+
+def triton_mm_literal_sizes():
+    """The JIT function of triton_mm with literal sizes, derived from triton_mm's own source (one
+    source for both). Triton reads a kernel's source from its file, so the derived source is
+    written once to a file named by its hash in the temporary folder (the same name in every
+    process, the compile workers' and the timing processes')."""
+    if "fn" not in _literal:
+        src = "import triton\nimport triton.language as tl\n\n\n" + literal_sizes_source(inspect.getsource(triton_mm.fn))
+        digest = hashlib.sha256(src.encode()).hexdigest()[:16]
+        path = os.path.join(tempfile.gettempdir(), f"gemmsift_triton_mm_literal_sizes_{digest}.py")
+        if not os.path.exists(path):
+            tmp = f"{path}.{os.getpid()}.tmp"
+            with open(tmp, "w") as f:
+                f.write(src)
+            os.replace(tmp, path)
+        spec = importlib.util.spec_from_file_location(f"gemmsift_triton_mm_literal_sizes_{digest}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _literal["fn"] = module.triton_mm_literal_sizes
+    return _literal["fn"]
+
+
+def _kernel(literal_sizes):
+    return triton_mm_literal_sizes() if literal_sizes else triton_mm
+
 
 def operands(m, n, k, dtype, layout, device="cuda", seed=0):
     """Random normal A [M,K] and B [K,N] with the layout's storage (T = the transpose of a
@@ -95,34 +141,36 @@ def static_args(m, n, k, a_strides, b_strides, config):
                 num_stages=config.num_stages, num_warps=config.num_warps)
 
 
-def launch(a, b, c, config, allow_tf32=False):
-    """Runs C = A @ B with one config."""
+def launch(a, b, c, config, allow_tf32=False, literal_sizes=False):
+    """Runs C = A @ B with one config (literal_sizes: M, N and K compiled in, as Inductor's)."""
     m, k = a.shape
     n = b.shape[1]
     kw = static_args(m, n, k, a.stride(), b.stride(), config)
     grid = (triton.cdiv(m, config.block_m) * triton.cdiv(n, config.block_n),)
-    return triton_mm[grid](a, b, c, m, n, k, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
+    return _kernel(literal_sizes)[grid](a, b, c, m, n, k, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
                            c.stride(0), c.stride(1), ALLOW_TF32=allow_tf32, ACC_TYPE=tl.float32, **kw)
 
 
-def warmup(m, n, k, dtype, layout, config, allow_tf32=False):
+def warmup(m, n, k, dtype, layout, config, allow_tf32=False, literal_sizes=False):
     """Compiles (without launching or loading) the variant `launch` would use for this problem:
     mock tensors stand in for the operands, with the same dtype and 16-byte alignment."""
     dt = TORCH_DTYPES[dtype]
     a_strides = (1, m) if layout[0] == "T" else (k, 1)
     b_strides = (1, k) if layout[1] == "T" else (n, 1)
     kw = static_args(m, n, k, a_strides, b_strides, config)
-    triton_mm.warmup(dt, dt, dt, m, n, k, a_strides[0], a_strides[1], b_strides[0], b_strides[1],
+    _kernel(literal_sizes).warmup(dt, dt, dt, m, n, k, a_strides[0], a_strides[1], b_strides[0], b_strides[1],
                      n, 1, grid=(1,), ALLOW_TF32=allow_tf32, ACC_TYPE=tl.float32, **kw)
 
 
-def specialization_key(m, n, k, dtype, layout, config):
+def specialization_key(m, n, k, dtype, layout, config, literal_sizes=False):
     """What decides which compiled variant a (problem, config) needs: the config, the dtype, the
     constexprs above, and how Triton specializes the integer arguments (== 1, divisible by 16,
-    32 or 64 bits)."""
+    32 or 64 bits); with literal sizes, M, N and K themselves."""
     a_strides = (1, m) if layout[0] == "T" else (k, 1)
     b_strides = (1, k) if layout[1] == "T" else (n, 1)
     kw = static_args(m, n, k, a_strides, b_strides, config)
     ints = (m, n, k) + a_strides + b_strides + (n, 1)
     spec = tuple((v == 1, v % 16 == 0, v >= 2**31) for v in ints)
+    if literal_sizes:
+        return (dtype, tuple(sorted(kw.items())), spec, ("literal sizes", m, n, k))
     return (dtype, tuple(sorted(kw.items())), spec)
