@@ -2,7 +2,8 @@
 above Inductor's own autotune timing of the same config (4096^3 bf16 NT on an H100: 226 against
 211 us). Is it the kernel (Inductor's generated module against gemmsift's triton_mm) or the timer
 (Inductor's benchmarker against gemmsift's Timer)? For each config of Inductor's DEFAULT list this
-times both kernels with both timers, twice, interleaved, and reads the SM clock between rounds.
+times both kernels with both timers, twice, interleaved, and reads the SM clock, power and
+throttle reasons before and after each shape.
 
     python3 tools/gpu/kernel_timer_probe.py OUT.json   [GEMMSIFT_PROBE_SHAPES=4096x4096x4096,...]
 

@@ -148,7 +148,7 @@ def launch(a, b, c, config, allow_tf32=False, literal_sizes=False):
     kw = static_args(m, n, k, a.stride(), b.stride(), config)
     grid = (triton.cdiv(m, config.block_m) * triton.cdiv(n, config.block_n),)
     return _kernel(literal_sizes)[grid](a, b, c, m, n, k, a.stride(0), a.stride(1), b.stride(0), b.stride(1),
-                           c.stride(0), c.stride(1), ALLOW_TF32=allow_tf32, ACC_TYPE=tl.float32, **kw)
+                                        c.stride(0), c.stride(1), ALLOW_TF32=allow_tf32, ACC_TYPE=tl.float32, **kw)
 
 
 def warmup(m, n, k, dtype, layout, config, allow_tf32=False, literal_sizes=False):
@@ -159,7 +159,7 @@ def warmup(m, n, k, dtype, layout, config, allow_tf32=False, literal_sizes=False
     b_strides = (1, k) if layout[1] == "T" else (n, 1)
     kw = static_args(m, n, k, a_strides, b_strides, config)
     _kernel(literal_sizes).warmup(dt, dt, dt, m, n, k, a_strides[0], a_strides[1], b_strides[0], b_strides[1],
-                     n, 1, grid=(1,), ALLOW_TF32=allow_tf32, ACC_TYPE=tl.float32, **kw)
+                                  n, 1, grid=(1,), ALLOW_TF32=allow_tf32, ACC_TYPE=tl.float32, **kw)
 
 
 def specialization_key(m, n, k, dtype, layout, config, literal_sizes=False):
