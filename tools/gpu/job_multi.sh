@@ -4,7 +4,9 @@
 #   bash tools/gpu/job_multi.sh SHAPES:DTYPE:LAYOUT:SAMPLE:SECONDS[:COMPILE_SECONDS] ...
 # COMPILE_SECONDS stops compiling after that long; problems not fully compiled wait for a rerun.
 # A dataset of this GPU already in data/ (data/<gpu>_<dtype>_<layout>_<shapes>.csv.gz) is resumed:
-# its problems are kept and not timed again (RESUME=0: measure everything anew).
+# its problems are kept and not timed again (RESUME=0: measure everything anew; RESUME_DIR=DIR: look
+# in DIR instead of data/). COLLECT_FLAGS is added to every collection, e.g. "--literal-sizes"
+# (Inductor's kernel; resume only from datasets of that kernel, e.g. RESUME_DIR=data/literal).
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Datasets, their sidecars and one log under $OUT.
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry
@@ -15,10 +17,10 @@ for spec in "$@"; do
   IFS=: read -r shapes dtype layout sample secs csecs <<<"$spec"
   echo "== $(date +%T) collect $shapes $dtype $layout sample=$sample time-limit=$secs compile-limit=${csecs:-0}"
   resume=()
-  earlier="data/${gpu}_${dtype}_${layout}_${shapes}.csv.gz"
+  earlier="${RESUME_DIR:-data}/${gpu}_${dtype}_${layout}_${shapes}.csv.gz"
   if [ "${RESUME:-1}" = 1 ] && [ -f "$earlier" ]; then resume=(--resume-from "$earlier"); fi
   python3 -m gemmsift.collect --shapes "data/shapes/$shapes.txt" --dtype "$dtype" --layout "$layout" \
-    --sample "$sample" --time-limit "$secs" --compile-limit "${csecs:-0}" "${resume[@]}" --out "/tmp/collect/${shapes}_${dtype}_${layout}" 2>&1 | tee -a $OUT/collect.log \
+    --sample "$sample" --time-limit "$secs" --compile-limit "${csecs:-0}" "${resume[@]}" ${COLLECT_FLAGS:-} --out "/tmp/collect/${shapes}_${dtype}_${layout}" 2>&1 | tee -a $OUT/collect.log \
     | grep -v "\] [0-9]*/[0-9]* " | tail -6
   cp /tmp/collect/${shapes}_${dtype}_${layout}/*.csv.gz /tmp/collect/${shapes}_${dtype}_${layout}/*.meta.json $OUT/
 done

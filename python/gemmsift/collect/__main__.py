@@ -31,6 +31,9 @@ def parse_args(argv):
     ap.add_argument("--budget-ms", type=float, default=5.0, help="timed launches fill about this much GPU time")
     ap.add_argument("--abandon-factor", type=float, default=4.0,
                     help="stop timing a config whose estimation launches exceed this many times the best so far")
+    ap.add_argument("--abandon-retries", type=int, default=1,
+                    help="tries more before a config is recorded as abandoned (a slow pair of estimation "
+                         "launches can be a glitch; 0: none, as before session 12)")
     ap.add_argument("--max-problem-seconds", type=float, default=120.0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N problems of the shard (smoke runs)")
     ap.add_argument("--time-limit", type=float, default=0,
@@ -137,6 +140,7 @@ def main(argv=None):
                       "over timed",
             "estimation_iters": args.estimation_iters, "max_iters": args.max_iters,
             "budget_ms": args.budget_ms, "abandon_factor": args.abandon_factor,
+            "abandon_retries": args.abandon_retries,
             "max_problem_seconds": args.max_problem_seconds,
         },
         "correctness": {"reference": "float64 torch matmul", "tolerance": harness.TOLERANCE,

@@ -14,6 +14,7 @@ import torch
 
 from .. import Config, Model, space, version as gemmsift_version
 from . import dataset, kernel
+from .abandon import time_with_second_chance
 from .timing import Timer
 
 TOLERANCE = {"bf16": 1e-2, "fp16": 2e-3, "fp32": 1e-4}  # ||C - ref|| / ||ref||, fp64 reference
@@ -140,7 +141,8 @@ def time_problem(p, configs, compile_errors, timer, verified, device_name, args)
             else:
                 fn()  # first launch loads the module; keep it out of the timings
             abandon = best * args.abandon_factor if best is not None else None
-            status, tmin, tmed, iters = timer.time(fn, abandon_above_us=abandon)
+            status, tmin, tmed, iters = time_with_second_chance(
+                lambda limit: timer.time(fn, abandon_above_us=limit), abandon, args.abandon_retries)
         except Exception as e:
             msg = str(e).splitlines()[0][:200] if str(e) else type(e).__name__
             if "illegal" in msg.lower() or "unspecified launch failure" in msg.lower():
