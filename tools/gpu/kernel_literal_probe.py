@@ -8,11 +8,8 @@ triton_mm's own source; GEMMSIFT_PROBE_VARIANTS picks them by name). Copies Indu
     python3 tools/gpu/kernel_literal_probe.py OUTDIR   [GEMMSIFT_PROBE_SHAPES=4096x4096x4096,...]
 """
 
-import importlib.util
-import inspect
 import os
 import sys
-import tempfile
 
 import torch
 import triton
@@ -21,7 +18,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python")
 sys.path.insert(0, os.path.dirname(__file__))
 from gemmsift import Config  # noqa: E402
 from gemmsift.collect import kernel  # noqa: E402
-from gemmsift.collect.timing import Timer, first_call  # noqa: E402
+from gemmsift.collect.timing import autotune_timer, first_call  # noqa: E402
 from kernel_timer_probe import inductor_kernels  # noqa: E402
 
 SHAPES = [(4096, 4096, 4096), (8192, 8192, 4096), (2048, 2048, 2048)]
@@ -29,7 +26,6 @@ if os.environ.get("GEMMSIFT_PROBE_SHAPES"):
     SHAPES = [tuple(map(int, s.split("x"))) for s in os.environ["GEMMSIFT_PROBE_SHAPES"].split(",")]
 CONFIGS = [Config(128, 128, 64, 8, 3, 4), Config(128, 128, 64, 8, 5, 8), Config(64, 128, 128, 8, 4, 4),
            Config(64, 64, 64, 8, 3, 8)]
-SIGNATURE = "M, N, K, stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,"
 VARIANTS = {"M N K literal": {"M", "N", "K"}, "K literal": {"K"}, "M N literal": {"M", "N"},
             "strides literal": {"stride_am", "stride_ak", "stride_bk", "stride_bn", "stride_cm", "stride_cn"}}
 VARIANTS["all literal"] = VARIANTS["M N K literal"] | VARIANTS["strides literal"]
@@ -38,20 +34,8 @@ if os.environ.get("GEMMSIFT_PROBE_VARIANTS"):
 
 
 def variants():
-    """{name: JITFunction}: triton_mm's source with some integer arguments made constexprs."""
-    src = inspect.getsource(kernel.triton_mm.fn)
-    assert SIGNATURE in src, "triton_mm's signature changed"
-    made = {"ours": kernel.triton_mm}
-    for name, literal in VARIANTS.items():
-        sig = ", ".join(f"{a}: tl.constexpr" if a in literal else a for a in SIGNATURE.rstrip(",").split(", ")) + ","
-        path = os.path.join(tempfile.mkdtemp(), "variant.py")
-        with open(path, "w") as f:
-            f.write("import triton\nimport triton.language as tl\n\n\n" + src.replace(SIGNATURE, sig))
-        spec = importlib.util.spec_from_file_location(f"variant_{len(made)}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        made[name] = module.triton_mm
-    return made
+    """{name: JITFunction}: triton_mm, and triton_mm with some integer arguments made constexprs."""
+    return {"ours": kernel.triton_mm, **{name: kernel.triton_mm_with_literals(names) for name, names in VARIANTS.items()}}
 
 
 def launcher(fn, a, b, c, cfg):
@@ -64,7 +48,7 @@ def launcher(fn, a, b, c, cfg):
 
 
 def main(out_dir):
-    timer = Timer(estimation_iters=5, max_iters=100, budget_ms=25.0)
+    timer = autotune_timer(torch.cuda.current_device())  # Inductor's settings
     kernels = variants()
     print(torch.cuda.get_device_name(0), "torch", torch.__version__, "triton", triton.__version__, flush=True)
     lines = []

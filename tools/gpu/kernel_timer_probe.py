@@ -23,7 +23,7 @@ import gemmsift  # noqa: E402
 from gemmsift import Problem  # noqa: E402
 from gemmsift.collect import kernel  # noqa: E402
 from gemmsift.collect.harness import compile_all  # noqa: E402
-from gemmsift.collect.timing import Timer, first_call  # noqa: E402
+from gemmsift.collect.timing import autotune_timer, first_call  # noqa: E402
 from gemmsift.inductor import _benchmarkers, config_of_description  # noqa: E402
 
 SHAPES = [(4096, 4096, 4096), (8192, 8192, 4096), (2048, 2048, 2048)]
@@ -90,7 +90,7 @@ def inductor_kernels(m, n, k, layout):
 
 def main(path):
     bench = _benchmarkers()[0]
-    timer = Timer(estimation_iters=5, max_iters=100, budget_ms=25.0)  # Inductor's settings, as in Inductor
+    timer = autotune_timer(torch.cuda.current_device())  # Inductor's settings
     res = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
            "triton": __import__("triton").__version__, "shapes": []}
     lines = []

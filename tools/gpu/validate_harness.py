@@ -22,7 +22,7 @@ import gemmsift  # noqa: E402
 from gemmsift import Config, Problem  # noqa: E402
 from gemmsift.collect import kernel  # noqa: E402
 from gemmsift.collect.harness import TOLERANCE, compile_all  # noqa: E402
-from gemmsift.collect.timing import Timer  # noqa: E402
+from gemmsift.collect.timing import Timer, autotune_timer  # noqa: E402
 from gemmsift.inductor import config_of_description  # noqa: E402
 from gemmsift.stats import spearman  # noqa: E402
 
@@ -103,7 +103,7 @@ def inductor_timings(m, n, k, layout):
 
 
 def compare_with_inductor(shapes, layout="NT"):
-    timer = Timer(estimation_iters=5, max_iters=100, budget_ms=25.0)  # Inductor's own settings
+    timer = autotune_timer(torch.cuda.current_device())  # Inductor's settings
     out = []
     for (m, n, k) in shapes:
         t0 = time.time()

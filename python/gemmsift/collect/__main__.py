@@ -153,7 +153,8 @@ def main(argv=None):
         meta["resumed_from"] = [os.path.basename(f) for f in args.resume_from]
     out = os.path.join(args.out, f"{name}.csv.gz")
     rows = dataset.merge_parts(os.path.join(args.out, "parts", f"{name}.shard*.csv"), out, meta)
-    done = json.load(open(out[:-len(".csv.gz")] + ".meta.json"))["problems"]
+    with open(dataset.sidecar_path(out)) as f:
+        done = json.load(f)["problems"]
     log(f"wrote {out}: {rows} rows, {done}/{len(problems)} problems"
         + ("" if done == len(problems) else " (partial: rerun the same command to resume)"))
     return 1 if any(rcs) else 0

@@ -96,7 +96,7 @@ def merge_parts(parts_glob, out_path, meta):
     meta["rows"] = len(rows)
     meta["problems"] = len({problem_key(r) for r in rows})
     meta["status_counts"] = {s: sum(1 for r in rows if r["status"] == s) for s in STATUSES}
-    meta_path = out_path[:-len(".csv.gz")] + ".meta.json"
+    meta_path = sidecar_path(out_path)
     with open(meta_path + ".tmp", "w") as f:
         json.dump(meta, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -107,11 +107,16 @@ def merge_parts(parts_glob, out_path, meta):
 KERNEL_SIZES = {False: "arguments", True: "literal"}  # the sidecar's kernel_sizes (absent: "arguments")
 
 
+def sidecar_path(dataset_path):
+    """NAME.meta.json beside NAME.csv.gz (or NAME.csv)."""
+    stem = dataset_path[:-len(".gz")] if dataset_path.endswith(".gz") else dataset_path
+    return (stem[:-len(".csv")] if stem.endswith(".csv") else stem) + ".meta.json"
+
+
 def kernel_sizes_of(dataset_path):
     """How the dataset's kernels took M, N and K, from its sidecar: "arguments" (triton_mm, and
     every dataset written before the sidecar said) or "literal" (compiled in, as Inductor's)."""
-    stem = dataset_path[:-len(".gz")] if dataset_path.endswith(".gz") else dataset_path
-    meta_path = stem[:-len(".csv")] + ".meta.json" if stem.endswith(".csv") else stem + ".meta.json"
+    meta_path = sidecar_path(dataset_path)
     try:
         with open(meta_path) as f:
             meta = json.load(f)

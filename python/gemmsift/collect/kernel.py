@@ -78,38 +78,41 @@ def triton_mm(A, B, C, M, N, K, stride_am, stride_ak, stride_bk, stride_bn, stri
 
 TORCH_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
-_SIZES = "M, N, K,"
-_literal = {}
+_SIGNATURE = "M, N, K, stride_am, stride_ak, stride_bk, stride_bn, stride_cm, stride_cn,"
+_derived = {}
 
 
-def literal_sizes_source(src):
-    """triton_mm's source (its decorator included) with M, N and K made constexprs and the
-    function renamed triton_mm_literal_sizes."""
-    if src.count(_SIZES) != 1 or src.count("def triton_mm(") != 1:
-        raise RuntimeError("triton_mm's signature changed: cannot derive triton_mm_literal_sizes")
-    return (src.replace(_SIZES, "M: tl.constexpr, N: tl.constexpr, K: tl.constexpr,")
-               .replace("def triton_mm(", "def triton_mm_literal_sizes("))
-
-
-def triton_mm_literal_sizes():
-    """The JIT function of triton_mm with literal sizes, derived from triton_mm's own source (one
-    source for both). Triton reads a kernel's source from its file, so the derived source is
-    written once to a file named by its hash in the temporary folder (the same name in every
-    process, the compile workers' and the timing processes')."""
-    if "fn" not in _literal:
-        src = "import triton\nimport triton.language as tl\n\n\n" + literal_sizes_source(inspect.getsource(triton_mm.fn))
+def triton_mm_with_literals(names):
+    """The JIT function of triton_mm's own source with the integer arguments `names` (of M, N, K
+    and the six strides) made constexprs, so that Triton compiles their values in as Inductor does
+    (one source for every variant). Triton reads a kernel's source from its file, so the derived
+    source is written once to a file named by its hash in the temporary folder (the same name in
+    every process, the compile workers' and the timing processes')."""
+    names = frozenset(names)
+    if names not in _derived:
+        params = _SIGNATURE.rstrip(",").split(", ")
+        src = inspect.getsource(triton_mm.fn)
+        if names - set(params) or src.count(_SIGNATURE) != 1:
+            raise RuntimeError(f"cannot make {sorted(names)} constexprs in triton_mm's signature")
+        signature = ", ".join(f"{p}: tl.constexpr" if p in names else p for p in params) + ","
+        src = "import triton\nimport triton.language as tl\n\n\n" + src.replace(_SIGNATURE, signature)
         digest = hashlib.sha256(src.encode()).hexdigest()[:16]
-        path = os.path.join(tempfile.gettempdir(), f"gemmsift_triton_mm_literal_sizes_{digest}.py")
+        path = os.path.join(tempfile.gettempdir(), f"gemmsift_triton_mm_{digest}.py")
         if not os.path.exists(path):
             tmp = f"{path}.{os.getpid()}.tmp"
             with open(tmp, "w") as f:
                 f.write(src)
             os.replace(tmp, path)
-        spec = importlib.util.spec_from_file_location(f"gemmsift_triton_mm_literal_sizes_{digest}", path)
+        spec = importlib.util.spec_from_file_location(f"gemmsift_triton_mm_{digest}", path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        _literal["fn"] = module.triton_mm_literal_sizes
-    return _literal["fn"]
+        _derived[names] = module.triton_mm
+    return _derived[names]
+
+
+def triton_mm_literal_sizes():
+    """triton_mm with M, N and K compiled in: `launch(..., literal_sizes=True)`'s kernel."""
+    return triton_mm_with_literals(("M", "N", "K"))
 
 
 def _kernel(literal_sizes):
