@@ -34,6 +34,9 @@ INDUCTOR_SHAPES = [(2048, 2048, 2048), (4096, 4096, 4096), (1024, 4096, 11008), 
 if os.environ.get("GEMMSIFT_VALIDATE_SHAPES"):
     INDUCTOR_SHAPES = [tuple(map(int, s.split("x"))) for s in os.environ["GEMMSIFT_VALIDATE_SHAPES"].split(",")]
 NOISE_SHAPE = (2048, 2048, 2048)
+# GEMMSIFT_VALIDATE_LITERAL=1: every check runs the kernel with M, N and K compiled in
+# (`python -m gemmsift.collect --literal-sizes`, Inductor's way) instead of as arguments.
+LITERAL = os.environ.get("GEMMSIFT_VALIDATE_LITERAL", "0") == "1"
 
 
 def precompile():
@@ -45,7 +48,7 @@ def precompile():
                 work += [(m, n, k, dtype, layout, c) for c in CORRECTNESS_CONFIGS]
     for (m, n, k) in INDUCTOR_SHAPES + [NOISE_SHAPE]:
         work += [(m, n, k, "bf16", "NT", c) for c in gemmsift.space(Problem(m, n, k, layout="NT"), space="DEFAULT")]
-    errors, variants, secs = compile_all(work, os.cpu_count(), lambda msg: None)
+    errors, variants, secs = compile_all(work, os.cpu_count(), lambda msg: None, literal_sizes=LITERAL)
     print(f"precompiled {variants} variants in {secs:.0f} s ({sum(1 for e in errors.values() if e)} failed)", flush=True)
 
 
@@ -61,7 +64,7 @@ def check_correctness():
                 for cfg in configs:
                     c.fill_(float("nan"))
                     try:
-                        kernel.launch(a, b, c, cfg)
+                        kernel.launch(a, b, c, cfg, literal_sizes=LITERAL)
                         torch.cuda.synchronize()
                         rel = ((c.double() - ref).norm() / ref.norm()).item()
                         ok = rel <= TOLERANCE[dtype]
@@ -117,8 +120,8 @@ def compare_with_inductor(shapes, layout="NT"):
                 skipped.append(str(cfg))  # Inductor could not run it either (out of shared memory)
                 continue
             try:
-                kernel.launch(a, b, c, cfg)
-                mine[cfg] = timer.time(lambda: kernel.launch(a, b, c, cfg))[1]
+                kernel.launch(a, b, c, cfg, literal_sizes=LITERAL)
+                mine[cfg] = timer.time(lambda: kernel.launch(a, b, c, cfg, literal_sizes=LITERAL))[1]
             except Exception as e:
                 skipped.append(f"{cfg}: {type(e).__name__}")
         ind = {c_: t for c_, t in ind.items() if c_ in mine}
@@ -150,8 +153,8 @@ def noise(shape=NOISE_SHAPE, repeats=5, layout="NT"):
         ts = []
         try:
             for _ in range(repeats):
-                kernel.launch(a, b, c, cfg)
-                ts.append(timer.time(lambda: kernel.launch(a, b, c, cfg))[1])
+                kernel.launch(a, b, c, cfg, literal_sizes=LITERAL)
+                ts.append(timer.time(lambda: kernel.launch(a, b, c, cfg, literal_sizes=LITERAL))[1])
         except Exception:  # out of shared memory: not a config anyone can time
             continue
         spreads.append(max(ts) / min(ts) - 1)
@@ -162,7 +165,8 @@ def noise(shape=NOISE_SHAPE, repeats=5, layout="NT"):
 
 def main(out_path):
     res = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
-           "triton": __import__("triton").__version__}
+           "triton": __import__("triton").__version__,
+           "kernel_sizes": "literal" if LITERAL else "arguments"}
     t0 = time.time()
     precompile()
     res["correctness"] = check_correctness() if not os.environ.get("GEMMSIFT_VALIDATE_SKIP_CORRECTNESS") else []
