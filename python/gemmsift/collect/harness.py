@@ -16,6 +16,7 @@ from .. import Config, Model, space, version as gemmsift_version
 from . import dataset, kernel
 from .abandon import time_with_second_chance
 from .timing import Timer
+from .toolchain import ptxas_in_use
 
 TOLERANCE = {"bf16": 1e-2, "fp16": 2e-3, "fp32": 1e-4}  # ||C - ref|| / ||ref||, fp64 reference
 
@@ -208,6 +209,7 @@ def environment():
         "python": platform.python_version(),
         "host": socket.gethostname(),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "ptxas": ptxas_in_use(),  # the compile workers inherit this process's environment
     }
     try:
         q = "clocks.max.sm,clocks.max.mem,clocks.sm,driver_version,power.limit"

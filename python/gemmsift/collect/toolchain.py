@@ -1,0 +1,44 @@
+"""Which ptxas Triton compiles with (torch-free, so it is tested without a GPU).
+
+Triton runs the ptxas named by TRITON_PTXAS_PATH, otherwise the one it bundles
+(triton/backends/nvidia/bin/ptxas). Importing torch._inductor sets TRITON_PTXAS_PATH to torch's own
+ptxas unless it is already set, so a process that uses Inductor and one that does not can build
+the same kernel with different ptxas versions; on an H200 the two builds of one kernel ran up to
+8% apart (docs/collection.md, session 13). The collector records the one its compiles use."""
+
+import os
+import subprocess
+
+
+def bundled_ptxas():
+    """The ptxas inside the installed Triton package (None without Triton)."""
+    try:
+        import triton
+    except ImportError:
+        return None
+    return os.path.join(os.path.dirname(triton.__file__), "backends", "nvidia", "bin", "ptxas")
+
+
+def ptxas_in_use(environ=None, bundled=None):
+    """{"path", "source", "version"} of the ptxas Triton would run in a process with `environ`
+    (default os.environ): "source" is "TRITON_PTXAS_PATH" or "bundled"; "version" is the last
+    line of `ptxas --version`, or {"error": ...} in place of the version when it cannot run."""
+    environ = os.environ if environ is None else environ
+    path = environ.get("TRITON_PTXAS_PATH")
+    source = "TRITON_PTXAS_PATH"
+    if not path:
+        path, source = (bundled if bundled is not None else bundled_ptxas()), "bundled"
+    out = {"path": path, "source": source}
+    if not path:
+        out["error"] = "no Triton installed and TRITON_PTXAS_PATH unset"
+        return out
+    try:
+        run = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=20)
+        lines = [line.strip() for line in run.stdout.splitlines() if line.strip()]
+        if run.returncode != 0 or not lines:
+            out["error"] = f"`{path} --version` exited with {run.returncode}"
+        else:
+            out["version"] = lines[-1]
+    except (OSError, subprocess.SubprocessError) as e:
+        out["error"] = f"`{path} --version`: {e}"
+    return out
