@@ -1,10 +1,12 @@
 """Which ptxas Triton compiles with (torch-free, so it is tested without a GPU).
 
 Triton runs the ptxas named by TRITON_PTXAS_PATH, otherwise the one it bundles
-(triton/backends/nvidia/bin/ptxas). Importing torch._inductor sets TRITON_PTXAS_PATH to torch's own
-ptxas unless it is already set, so a process that uses Inductor and one that does not can build
-the same kernel with different ptxas versions; on an H200 the two builds of one kernel ran up to
-8% apart (docs/collection.md, session 13). The collector records the one its compiles use."""
+(triton/backends/nvidia/bin/ptxas). Inductor points TRITON_PTXAS_PATH at torch's own ptxas unless
+it is already set, so a process that uses Inductor and one that does not can build the same
+kernel with different ptxas versions. On an H200, the kernels Inductor timed where the harness's
+literal-size kernel stayed 6-8% slower were built by the other ptxas than the harness's
+(docs/collection.md, session 13): whether the ptxas causes the gap is not yet measured. The
+collector records the ptxas its compiles use."""
 
 import os
 import subprocess
