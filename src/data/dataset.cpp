@@ -254,6 +254,10 @@ DatasetCheck check_dataset(const std::string& path) {
     for (const char* key : {"device", "sm_count", "torch", "triton", "cuda", "timing", "date", "format", "format_version"}) {
       if (!d.meta.contains(key)) c.errors.push_back(fmt::format("{}: missing field '{}'", meta_path, key));
     }
+    if (const auto k = d.meta.find("kernel_sizes");
+        k != d.meta.end() && !(k->is_string() && (*k == "arguments" || *k == "literal"))) {
+      c.errors.push_back(fmt::format("{}: kernel_sizes is {}, not \"arguments\" or \"literal\"", meta_path, k->dump()));
+    }
     if (d.meta.contains("rows") && d.meta["rows"].is_number_integer() &&
         d.meta["rows"].get<std::size_t>() != c.rows) {
       c.errors.push_back(fmt::format("{}: says {} rows, the data has {}", meta_path, d.meta["rows"].dump(), c.rows));

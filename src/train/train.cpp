@@ -324,13 +324,43 @@ struct Gathered {
   std::set<std::string> dtypes, layouts;
   nlohmann::json data_info = nlohmann::json::array();
   nlohmann::json versions;
+  std::string kernel_sizes;  // how the data's kernels took M, N and K (the sidecars' kernel_sizes)
+  std::string kernel_sizes_file;  // the first file that said so
 };
+
+// How a dataset's kernels took M, N and K: "arguments" (also when the sidecar predates the field)
+// or "literal" (`--literal-sizes`, Inductor's way).
+std::string kernel_sizes_of(const Dataset& ds) {
+  const auto it = ds.meta.find("kernel_sizes");
+  if (it == ds.meta.end()) return "arguments";
+  if (!it->is_string() || (*it != "arguments" && *it != "literal")) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("train: {}: the sidecar's kernel_sizes is {}, not \"arguments\" or \"literal\"",
+                            ds.path, it->dump()));
+  }
+  return it->get<std::string>();
+}
+
+// The two kernels time large problems' large tiles up to 20% apart (docs/collection.md): one
+// model learns from one of them.
+void same_kernel_sizes(Gathered& g, const Dataset& ds) {
+  const std::string k = kernel_sizes_of(ds);
+  if (g.kernel_sizes.empty()) {
+    g.kernel_sizes = k;
+    g.kernel_sizes_file = ds.path;
+  } else if (k != g.kernel_sizes) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("train: {} timed kernels with M, N and K as {}, {} with them as {} "
+                            "(--literal-sizes): their times differ; train on one kind",
+                            ds.path, k, g.kernel_sizes_file, g.kernel_sizes));
+  }
+}
 
 Gathered gather(const std::vector<Dataset>& datasets, const std::vector<Dataset>& transfer) {
   Gathered g;
   auto file_info = [](const Dataset& ds) {
     nlohmann::json f = {{"file", ds.path}, {"problems", ds.problems.size()}, {"rows", ds.rows()},
-                        {"sample", ds.meta.value("sample", 0)}};
+                        {"sample", ds.meta.value("sample", 0)}, {"kernel_sizes", kernel_sizes_of(ds)}};
     try {
       f["sha256"] = sha256_file(ds.path);
     } catch (const Error&) {
@@ -339,6 +369,7 @@ Gathered gather(const std::vector<Dataset>& datasets, const std::vector<Dataset>
     return f;
   };
   for (const auto& ds : datasets) {
+    same_kernel_sizes(g, ds);
     const std::string meta_device = ds.meta.value("device", std::string());
     for (const auto& p : ds.problems) {
       const std::string& dev = p.problem.device.empty() ? meta_device : p.problem.device;
@@ -368,6 +399,7 @@ Gathered gather(const std::vector<Dataset>& datasets, const std::vector<Dataset>
     if (g.sm_count <= 0) g.sm_count = 132;
   }
   for (const auto& ds : transfer) {
+    same_kernel_sizes(g, ds);
     const std::string meta_device = ds.meta.value("device", std::string());
     int sms = ds.meta.value("sm_count", 0);
     for (const auto& p : ds.problems) {
@@ -710,6 +742,7 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
       {"gemmsift_version", std::string(version())},
       {"training", {{"options", opt.to_json()},
                     {"data", g.data_info},
+                    {"kernel_sizes", g.kernel_sizes},
                     {"problems", split.trn.size()},
                     {"rows", prep.rows},
                     {"rows_skipped_unlaunchable", prep.skipped},

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 
 #include "gemmsift/dataset.h"
 #include "gemmsift/error.h"
@@ -40,6 +43,27 @@ TEST(Dataset, CheckPassesGoodData) {
   EXPECT_TRUE(c.ok()) << (c.errors.empty() ? "" : c.errors[0]);
   EXPECT_EQ(c.rows, 12u);
   EXPECT_EQ(c.problems, 3u);
+}
+
+TEST(Dataset, CheckRefusesAnUnknownKernelSizes) {
+  const auto dir = std::filesystem::temp_directory_path() / ("gemmsift_kernel_sizes_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::filesystem::copy_file(kData + "/tiny.csv", dir / "tiny.csv", std::filesystem::copy_options::overwrite_existing);
+  auto meta = load_dataset(kData + "/tiny.csv").meta;
+  for (const auto& [value, ok] : std::vector<std::pair<nlohmann::json, bool>>{
+           {"literal", true}, {"arguments", true}, {"literally", false}, {1, false}}) {
+    meta["kernel_sizes"] = value;
+    std::ofstream(dir / "tiny.meta.json") << meta.dump();
+    auto c = check_dataset((dir / "tiny.csv").string());
+    if (ok) {
+      EXPECT_TRUE(c.ok()) << value << ": " << (c.errors.empty() ? "" : c.errors[0]);
+    } else {
+      ASSERT_EQ(c.errors.size(), 1u) << value;
+      EXPECT_EQ(c.errors[0], (dir / "tiny.meta.json").string() + ": kernel_sizes is " + value.dump() +
+                                 ", not \"arguments\" or \"literal\"");
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Dataset, CheckFindsEveryProblem) {

@@ -365,6 +365,39 @@ TEST(Train, RefusesBadOptionsAndMixedDevices) {
   EXPECT_THROW(TrainOptions::preset("bigger"), Error);
 }
 
+TEST(Train, OneKernelKindPerModelAndTheModelSaysWhich) {
+  auto arguments = synthetic_dataset(6, 31);  // no kernel_sizes in its sidecar: "arguments"
+  arguments.path = "arguments-synthetic";
+  auto literal = synthetic_dataset(6, 32);
+  literal.path = "literal-synthetic";
+  literal.meta["kernel_sizes"] = "literal";
+  auto o = small_options();
+  o.epochs = 2;
+  for (const auto& [data, transfer] : std::vector<std::pair<std::vector<Dataset>, std::vector<Dataset>>>{
+           {{arguments, literal}, {}}, {{arguments}, {literal}}}) {
+    try {
+      train_model(data, o, {}, transfer);
+      FAIL();
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+      EXPECT_NE(std::string(e.what()).find("literal-synthetic timed kernels with M, N and K as literal, "
+                                           "arguments-synthetic with them as arguments"),
+                std::string::npos) << e.what();
+    }
+  }
+  auto r = train_model({literal}, o);
+  const auto meta = r.model->metadata();
+  EXPECT_EQ(meta["training"]["kernel_sizes"], "literal");
+  EXPECT_EQ(meta["training"]["data"][0]["kernel_sizes"], "literal");
+  literal.meta["kernel_sizes"] = "both";
+  try {
+    train_model({literal}, o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("kernel_sizes is \"both\""), std::string::npos) << e.what();
+  }
+}
+
 TEST(Train, TransferDataJoinTrainingOnlyAndNeedTheSameSmCount) {
   auto data = synthetic_dataset(12, 21);
   auto h200 = synthetic_dataset(8, 22);
