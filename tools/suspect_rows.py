@@ -68,32 +68,9 @@ def fmt_config(c):
     return f"{c[0]}x{c[1]}x{c[2]} g{c[3]} s{c[4]} w{c[5]}"
 
 
-def drop_problems(path, keys, out_dir):
-    """Writes path (and its sidecar) into out_dir without the rows of the problems in keys."""
+def write_beside(path, rows, out_dir):
+    """Writes rows as a dataset of path's name into out_dir, with a copy of path's sidecar."""
     os.makedirs(out_dir, exist_ok=True)
-    rows = [r for r in dataset.read_rows(path) if dataset.problem_key(r) not in keys]
-    out = os.path.join(out_dir, os.path.basename(path))
-    opener = gzip.open if out.endswith(".gz") else open
-    with opener(out, "wt", newline="") as f:
-        f.write(",".join(dataset.HEADER) + "\n" + dataset.format_rows(rows))
-    meta = dataset.sidecar_path(path)
-    if os.path.exists(meta):
-        shutil.copy(meta, dataset.sidecar_path(out))
-    return out, len(rows)
-
-
-def impute(path, found, out_dir):
-    """Writes path (and its sidecar) into out_dir with each suspect row set to ok at its
-    neighbour's time. Returns the written path."""
-    os.makedirs(out_dir, exist_ok=True)
-    at = {(key, cfg): (c, tn) for key, cfg, _, c, tn, _ in found}
-    rows = dataset.read_rows(path)
-    for r in rows:
-        hit = at.get((dataset.problem_key(r), tuple(int(r[f]) for f in CONFIG_FIELDS)))
-        if hit:
-            c, tn = hit
-            r.update(status="ok", time_us_min=dataset.fmt_us(tn), time_us_median=dataset.fmt_us(tn),
-                     note=f"imputed: abandoned at {r['time_us_min']} us, {fmt_config(c)} ran {tn:.3f} us")
     out = os.path.join(out_dir, os.path.basename(path))
     opener = gzip.open if out.endswith(".gz") else open
     with opener(out, "wt", newline="") as f:
@@ -102,6 +79,26 @@ def impute(path, found, out_dir):
     if os.path.exists(meta):
         shutil.copy(meta, dataset.sidecar_path(out))
     return out
+
+
+def drop_problems(path, keys, out_dir):
+    """Writes path (and its sidecar) into out_dir without the rows of the problems in keys."""
+    rows = [r for r in dataset.read_rows(path) if dataset.problem_key(r) not in keys]
+    return write_beside(path, rows, out_dir), len(rows)
+
+
+def impute(path, found, out_dir):
+    """Writes path (and its sidecar) into out_dir with each suspect row set to ok at its
+    neighbour's time. Returns the written path."""
+    at = {(key, cfg): (c, tn) for key, cfg, _, c, tn, _ in found}
+    rows = dataset.read_rows(path)
+    for r in rows:
+        hit = at.get((dataset.problem_key(r), tuple(int(r[f]) for f in CONFIG_FIELDS)))
+        if hit:
+            c, tn = hit
+            r.update(status="ok", time_us_min=dataset.fmt_us(tn), time_us_median=dataset.fmt_us(tn),
+                     note=f"imputed: abandoned at {r['time_us_min']} us, {fmt_config(c)} ran {tn:.3f} us")
+    return write_beside(path, rows, out_dir)
 
 
 def main(argv=None):
