@@ -19,7 +19,6 @@ from gemmsift import Config, Model, Problem, space  # noqa: E402
 from gemmsift.collect import dataset  # noqa: E402
 from gemmsift.stats import geomean, quantile, spearman  # noqa: E402
 
-CONFIG_FIELDS = ("block_m", "block_n", "block_k", "group_m", "num_stages", "num_warps")
 
 
 def ok_times(path):
@@ -28,7 +27,7 @@ def ok_times(path):
     for r in dataset.read_rows(path):
         if r["status"] == "ok":
             key = (r["dtype"], r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
-            out.setdefault(key, {})[Config(*(int(r[f]) for f in CONFIG_FIELDS))] = float(r["time_us_min"])
+            out.setdefault(key, {})[Config(*(int(r[f]) for f in dataset.CONFIG_FIELDS))] = float(r["time_us_min"])
     return out
 
 

@@ -20,24 +20,23 @@ at its neighbour's time (note "imputed"): not data, a what-if for `gemmsift eval
 the suspect rows could change. Torch-free: runs here."""
 
 import argparse
-import gzip
 import json
 import os
-import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 from gemmsift.collect import dataset  # noqa: E402
 
-CONFIG_FIELDS = ("block_m", "block_n", "block_k", "group_m", "num_stages", "num_warps")
+
+def config_of(row):
+    return tuple(int(row[f]) for f in dataset.CONFIG_FIELDS)
 
 
 def by_problem(rows):
     """{problem_key: {config tuple: (status, time_us_min or None)}}"""
     out = {}
     for r in rows:
-        cfg = tuple(int(r[f]) for f in CONFIG_FIELDS)
-        out.setdefault(dataset.problem_key(r), {})[cfg] = (r["status"], float(r["time_us_min"]) if r["time_us_min"] else None)
+        out.setdefault(dataset.problem_key(r), {})[config_of(r)] = (r["status"], float(r["time_us_min"]) if r["time_us_min"] else None)
     return out
 
 
@@ -69,15 +68,16 @@ def fmt_config(c):
 
 
 def write_beside(path, rows, out_dir):
-    """Writes rows as a dataset of path's name into out_dir, with a copy of path's sidecar."""
+    """Writes rows as a dataset of path's name into out_dir, with path's sidecar (its counts
+    those of these rows)."""
     os.makedirs(out_dir, exist_ok=True)
+    meta_path = dataset.sidecar_path(path)
+    meta = {}
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            meta = json.load(f)
     out = os.path.join(out_dir, os.path.basename(path))
-    opener = gzip.open if out.endswith(".gz") else open
-    with opener(out, "wt", newline="") as f:
-        f.write(",".join(dataset.HEADER) + "\n" + dataset.format_rows(rows))
-    meta = dataset.sidecar_path(path)
-    if os.path.exists(meta):
-        shutil.copy(meta, dataset.sidecar_path(out))
+    dataset.write_dataset(rows, out, meta)
     return out
 
 
@@ -93,7 +93,7 @@ def impute(path, found, out_dir):
     at = {(key, cfg): (c, tn) for key, cfg, _, c, tn, _ in found}
     rows = dataset.read_rows(path)
     for r in rows:
-        hit = at.get((dataset.problem_key(r), tuple(int(r[f]) for f in CONFIG_FIELDS)))
+        hit = at.get((dataset.problem_key(r), config_of(r)))
         if hit:
             c, tn = hit
             r.update(status="ok", time_us_min=dataset.fmt_us(tn), time_us_median=dataset.fmt_us(tn),

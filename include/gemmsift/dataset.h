@@ -63,6 +63,11 @@ struct DatasetCheck {
   bool ok() const noexcept { return errors.empty(); }
 };
 
+// How the dataset's kernels took M, N and K (the sidecar's kernel_sizes): "arguments" (also when
+// the sidecar predates the field) or "literal" (`--literal-sizes`, Inductor's way). The two
+// kernels' times differ. Error(invalid_argument) naming the sidecar for any other value.
+std::string kernel_sizes_of(const Dataset& dataset);
+
 // Everything `gemmsift data check` verifies: the header, the sidecar's required fields (device,
 // SM count, torch, triton and CUDA versions, timing method, date), every row's fields and status,
 // the device of every row against the sidecar, no (problem, config) twice, and that no time is

@@ -236,6 +236,16 @@ Dataset load_dataset(const std::string& path) {
   return d;
 }
 
+std::string kernel_sizes_of(const Dataset& d) {
+  const auto it = d.meta.find("kernel_sizes");
+  if (it == d.meta.end()) return "arguments";
+  if (!it->is_string() || (*it != "arguments" && *it != "literal")) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("{}: kernel_sizes is {}, not \"arguments\" or \"literal\"",
+                                                         sidecar_path(d.path), it->dump()));
+  }
+  return it->get<std::string>();
+}
+
 DatasetCheck check_dataset(const std::string& path) {
   DatasetCheck c;
   Dataset d;
@@ -254,9 +264,10 @@ DatasetCheck check_dataset(const std::string& path) {
     for (const char* key : {"device", "sm_count", "torch", "triton", "cuda", "timing", "date", "format", "format_version"}) {
       if (!d.meta.contains(key)) c.errors.push_back(fmt::format("{}: missing field '{}'", meta_path, key));
     }
-    if (const auto k = d.meta.find("kernel_sizes");
-        k != d.meta.end() && !(k->is_string() && (*k == "arguments" || *k == "literal"))) {
-      c.errors.push_back(fmt::format("{}: kernel_sizes is {}, not \"arguments\" or \"literal\"", meta_path, k->dump()));
+    try {
+      kernel_sizes_of(d);
+    } catch (const Error& e) {
+      c.errors.push_back(e.what());
     }
     if (d.meta.contains("rows") && d.meta["rows"].is_number_integer() &&
         d.meta["rows"].get<std::size_t>() != c.rows) {

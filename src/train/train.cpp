@@ -328,19 +328,6 @@ struct Gathered {
   std::string kernel_sizes_file;  // the first file that said so
 };
 
-// How a dataset's kernels took M, N and K: "arguments" (also when the sidecar predates the field)
-// or "literal" (`--literal-sizes`, Inductor's way).
-std::string kernel_sizes_of(const Dataset& ds) {
-  const auto it = ds.meta.find("kernel_sizes");
-  if (it == ds.meta.end()) return "arguments";
-  if (!it->is_string() || (*it != "arguments" && *it != "literal")) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("train: {}: the sidecar's kernel_sizes is {}, not \"arguments\" or \"literal\"",
-                            ds.path, it->dump()));
-  }
-  return it->get<std::string>();
-}
-
 // The two kernels time large problems' large tiles up to 20% apart (docs/collection.md): one
 // model learns from one of them.
 void same_kernel_sizes(Gathered& g, const Dataset& ds) {

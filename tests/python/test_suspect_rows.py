@@ -1,6 +1,7 @@
 """tools/suspect_rows.py on a hand-made dataset with known answers."""
 
 import importlib.util
+import json
 
 from conftest import ROOT
 from gemmsift.collect import dataset
@@ -61,6 +62,9 @@ def test_drop_and_impute_write_valid_datasets(tmp_path, capsys):
     dropped = dataset.read_rows(str(tmp_path / "drop" / "h200_bf16_NT_x.csv.gz"))
     assert {int(r["m"]) for r in dropped} == {8} and len(dropped) == 3
     assert dataset.kernel_sizes_of(str(tmp_path / "drop" / "h200_bf16_NT_x.csv.gz")) == "arguments"  # sidecar copied
+    with open(dataset.sidecar_path(str(tmp_path / "drop" / "h200_bf16_NT_x.csv.gz"))) as f:
+        meta = json.load(f)
+    assert (meta["rows"], meta["problems"], meta["device"]) == (3, 1, DEV)  # the copy's counts, the source's rest
     imputed = dataset.read_rows(str(tmp_path / "imp" / "h200_bf16_NT_x.csv.gz"))
     assert len(imputed) == 9
     changed = [r for r in imputed if r["note"].startswith("imputed")]

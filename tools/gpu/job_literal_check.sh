@@ -8,9 +8,8 @@
 # kernel_literal_probe.txt and literal_check.tar.gz (those, the logs and the compiled code).
 set -u
 R=/tmp/literal_check && rm -rf $R && mkdir -p $R
-export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry
-export GEMMSIFT_LIBRARY=$PWD/.device-carry/libgemmsift.so TRITON_CACHE_DIR=/tmp/triton_cache
-nvidia-smi --query-gpu=index,name,clocks.sm,clocks.max.sm,temperature.gpu,driver_version --format=csv,noheader
+source tools/gpu/device_env.sh
+export TRITON_CACHE_DIR=/tmp/triton_cache
 echo "== $(date +%T) validate_harness, literal sizes"
 GEMMSIFT_VALIDATE_LITERAL=1 \
 GEMMSIFT_VALIDATE_SHAPES=2048x2048x2048,64x8192x4096,129x4097x513,4096x4096x4096,384x4096x2304,24x18432x2304 \

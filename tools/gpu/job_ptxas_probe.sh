@@ -6,9 +6,7 @@
 # so Inductor's kernels and gemmsift's are built by the same ptxas, each run with fresh caches.
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Under $OUT: one probe table per ptxas and a log.
 set -u
-export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry
-export GEMMSIFT_LIBRARY=$PWD/.device-carry/libgemmsift.so
-nvidia-smi --query-gpu=index,name,clocks.sm,clocks.max.sm,temperature.gpu,driver_version --format=csv,noheader
+source tools/gpu/device_env.sh
 python3 - <<'PY' 2>&1 | tee $OUT/ptxas.log
 from gemmsift.collect.toolchain import ptxas_in_use
 print("collector (torch, no Inductor):", ptxas_in_use())

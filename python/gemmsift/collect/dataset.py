@@ -11,6 +11,7 @@ import os
 HEADER = ["device", "op", "dtype", "layout", "m", "n", "k", "batch", "template", "block_m",
           "block_n", "block_k", "group_m", "num_stages", "num_warps", "status", "time_us_min",
           "time_us_median", "iterations", "note"]
+CONFIG_FIELDS = ("block_m", "block_n", "block_k", "group_m", "num_stages", "num_warps")  # a config, in Config's order
 
 # ok: timed; abandoned: its estimation launches were already far slower than the best so far
 # (only those were timed); compile_error / launch_error: Triton failed (out of shared memory,
@@ -86,7 +87,14 @@ def merge_parts(parts_glob, out_path, meta):
     rows = []
     for p in sorted(glob.glob(parts_glob)):
         rows.extend(read_rows(p))
-    rows.sort(key=problem_key)  # stable: each problem's rows keep their order
+    return write_dataset(rows, out_path, meta)
+
+
+def write_dataset(rows, out_path, meta):
+    """Writes rows as a gzipped dataset sorted by problem (each problem's rows keep their order)
+    and its sidecar: `meta` with the rows, problems and status counts of these rows. Returns the
+    number of rows."""
+    rows = sorted(rows, key=problem_key)  # stable
     tmp = out_path + ".tmp"
     with gzip.open(tmp, "wt", newline="") as f:
         f.write(",".join(HEADER) + "\n")
