@@ -109,3 +109,58 @@ def test_resume_refuses_a_dataset_of_the_other_kernel(tmp_path):
         raise AssertionError("an unreadable sidecar was taken as 'arguments'")
     except ValueError as e:
         assert "literal.meta.json" in str(e)
+
+
+def test_a_resumed_problem_is_kept_once(tmp_path):
+    """Found on the GPU (session 14): a second call with the same output folder on a warm machine
+    and --resume-from the first call's file copied every problem the first call timed twice (its
+    own part and the resumed rows), and `data check` refused the file. Now the resumed rows skip
+    problems the folder's parts hold, two sources give a problem once, and the merge keeps a
+    problem from one part only."""
+    (tmp_path / "parts").mkdir()
+    meta = {"format": "gemmsift-dataset", "format_version": 1, "device": DEV, "sm_count": 132,
+            "torch": "2.11.0", "triton": "3.6.0", "cuda": "13.0", "timing": {"method": "test"}, "date": "2026-11-29"}
+    first, second = str(tmp_path / "first.csv"), str(tmp_path / "second.csv")
+    dataset.append_problem(first, [row(32, 2, t=9.5), row(32, 3, t=9.0)])
+    dataset.append_problem(second, [row(32, 2, t=1.0)])
+    dataset.append_problem(second, [row(16, 2, t=7.0)])
+    want = {("mm", "bf16", "NT", m, 64, 64, 1) for m in (16, 32, 48)}
+    seeded = str(tmp_path / "parts" / "x.shard0of1.resumed.csv")
+    assert dataset.seed_part([first, second], seeded, DEV, want) == {("mm", "bf16", "NT", 32, 64, 64, 1),
+                                                                     ("mm", "bf16", "NT", 16, 64, 64, 1)}
+    assert sorted((r["m"], r["num_stages"], r["time_us_min"]) for r in dataset.read_rows(seeded)) == [
+        ("16", "2", "7.000"), ("32", "2", "9.500"), ("32", "3", "9.000")]  # 32 from the first source only
+    own = {("mm", "bf16", "NT", 16, 64, 64, 1)}
+    assert dataset.seed_part([first, second], seeded, DEV, want, skip=own) == {("mm", "bf16", "NT", 32, 64, 64, 1)}
+    # The merge, given the same problem in two parts anyway, keeps the first part's rows.
+    dataset.append_problem(str(tmp_path / "parts" / "x.shard0of1.gpu0of1.csv"), [row(32, 4, t=8.0)])
+    dataset.append_problem(str(tmp_path / "parts" / "x.shard0of1.gpu0of1.csv"), [row(16, 2, t=7.0)])
+    seen = []
+    out = str(tmp_path / "x.csv.gz")
+    assert dataset.merge_parts(str(tmp_path / "parts" / "x.shard*.csv"), out, meta,
+                               on_duplicate=lambda part, key: seen.append((part.endswith("resumed.csv"), key))) == 2
+    assert seen == [(True, ("mm", "bf16", "NT", 32, 64, 64, 1))]
+    assert sorted((r["m"], r["num_stages"]) for r in dataset.read_rows(out)) == [("16", "2"), ("32", "4")]
+    assert subprocess.run([str(CLI), "data", "check", out], capture_output=True).returncode == 0
+
+
+def test_history_carries_over_resumed_files(tmp_path):
+    """The sidecar's history: the resumed files' entries (the last one given its file's problem
+    count), an entry made from a sidecar without history, no repeats, then this run's."""
+    base = {"format": "gemmsift-dataset", "format_version": 1, "device": DEV, "gpus": 1, "problems": 7,
+            "date": "2026-11-28T10:00:00+00:00", "compile": {"compiled": 5, "variants": 9, "seconds": 1.5},
+            "timing_seconds": 2.5}
+    old = tmp_path / "old.csv.gz"
+    (tmp_path / "old.meta.json").write_text(json.dumps(base))
+    newer = tmp_path / "newer.csv.gz"
+    hist = [{"date": "2026-11-28T10:00:00+00:00", "what": "made by hand", "problems": 7},
+            {"date": "2026-11-29T00:00:00+00:00", "what": "one H200", "command": "python3 -m gemmsift.collect ..."}]
+    (tmp_path / "newer.meta.json").write_text(json.dumps(dict(base, problems=12, history=hist)))
+    (tmp_path / "broken.meta.json").write_text("{")
+    this = {"date": "2026-11-29T01:00:00+00:00", "what": "this call", "command": "c"}
+    got = dataset.history_of([str(newer), str(tmp_path / "broken.csv.gz"), str(tmp_path / "none.csv"), str(newer)], this)
+    assert got == [hist[0], dict(hist[1], problems=12), this]
+    got = dataset.history_of([str(old)], this)
+    assert len(got) == 2 and got[1] == this
+    assert got[0]["date"] == base["date"] and got[0]["problems"] == 7
+    assert "compiled 5 of 9 variants in 1.5 s, timed for 2.5 s" in got[0]["what"] and "old.csv.gz" in got[0]["what"]

@@ -1,6 +1,7 @@
 """python -m gemmsift.collect: measure Triton mm configs on the GPU machine (docs/collection.md)."""
 
 import argparse
+import glob
 import json
 import os
 import subprocess
@@ -88,14 +89,22 @@ def main(argv=None):
     name = args.name or f"{slug}_{args.dtype}_{args.layout}_{stem}"
     log(f"{len(problems)} problems ({args.dtype} {args.layout}, shard {args.shard}) on {gpus} x {meta['device']}")
 
+    parts_glob = os.path.join(args.out, "parts", f"{name}.shard*.csv")
     if args.resume_from:
         seeded = dataset.part_path(args.out, name, (shard_i, shard_n), "resumed")
+        # Problems this output folder's own parts hold (an earlier call with the same --out) are
+        # not copied again: the merge would see them twice.
+        own = set()
+        for part in glob.glob(parts_glob):
+            if os.path.abspath(part) != os.path.abspath(seeded):
+                own |= dataset.done_problems(part)
         try:
             done = dataset.seed_part(args.resume_from, seeded, meta["device"], {dataset.key_of(p) for p in problems},
-                                     dataset.KERNEL_SIZES[args.literal_sizes])
+                                     dataset.KERNEL_SIZES[args.literal_sizes], skip=own)
         except (OSError, ValueError) as e:
             raise SystemExit(f"--resume-from: {e}")
-        log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured")
+        log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured"
+            + (f" ({len(own)} more in {os.path.join(args.out, 'parts')} from an earlier call)" if own else ""))
         problems_to_compile = [p for p in problems if dataset.key_of(p) not in done]
     else:
         problems_to_compile = problems
@@ -152,7 +161,17 @@ def main(argv=None):
     if args.resume_from:
         meta["resumed_from"] = [os.path.basename(f) for f in args.resume_from]
     out = os.path.join(args.out, f"{name}.csv.gz")
-    rows = dataset.merge_parts(os.path.join(args.out, "parts", f"{name}.shard*.csv"), out, meta)
+    # Where the file's problems came from: the resumed files' history, this output folder's
+    # earlier file (its parts are merged again), then this call.
+    cmd = ["python3", "-m", "gemmsift.collect"] + (sys.argv[1:] if argv is None else list(argv))
+    meta["history"] = dataset.history_of(
+        list(args.resume_from or []) + ([out] if os.path.exists(dataset.sidecar_path(out)) else []),
+        {"date": meta["date"], "command": " ".join(cmd),
+         "what": f"{gpus} x {meta['device']}, {args.jobs} compile jobs: compiled {len(errors)} of {variants} "
+                 f"variants in {secs:.1f} s, timed for {timing_secs:.1f} s"})
+    rows = dataset.merge_parts(parts_glob, out, meta,
+                               on_duplicate=lambda part, key: log(f"{part}: problem {key} is in an earlier part too; "
+                                                                  "the earlier part's rows are kept"))
     with open(dataset.sidecar_path(out)) as f:
         done = json.load(f)["problems"]
     log(f"wrote {out}: {rows} rows, {done}/{len(problems)} problems"

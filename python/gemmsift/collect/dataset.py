@@ -81,12 +81,22 @@ def done_problems(parts_glob):
     return done
 
 
-def merge_parts(parts_glob, out_path, meta):
+def merge_parts(parts_glob, out_path, meta, on_duplicate=None):
     """Concatenates part files into one gzipped CSV sorted by problem (config order kept) and
-    writes the sidecar meta.json. Returns the number of rows."""
-    rows = []
+    writes the sidecar meta.json. A problem is taken from the first part (in name order: a run's
+    own GPU parts before the rows it resumed from) that holds it; the same problem in a later
+    part is left out, and on_duplicate(part, problem_key) is called for it. Returns the number of
+    rows."""
+    rows, owner, reported = [], {}, set()
     for p in sorted(glob.glob(parts_glob)):
-        rows.extend(read_rows(p))
+        for r in read_rows(p):
+            key = problem_key(r)
+            if owner.setdefault(key, p) == p:
+                rows.append(r)
+            elif key not in reported:
+                reported.add(key)
+                if on_duplicate:
+                    on_duplicate(p, key)
     return write_dataset(rows, out_path, meta)
 
 
@@ -112,6 +122,39 @@ def write_dataset(rows, out_path, meta):
     return len(rows)
 
 
+def history_of(sources, entry):
+    """The sidecar `history` of a run that resumed from the datasets `sources`: each source's own
+    history (an entry without `problems` gets its sidecar's count: the file it wrote), or, where a
+    sidecar has none, one entry made from that sidecar; an entry of the same date and `what` in two sources
+    (written by one run) once; then `entry`, this run's (`date`, `what`, `command`; the file's own sidecar
+    says how many problems it has). A source without a readable sidecar adds nothing."""
+    history, seen = [], set()
+    for src in sources:
+        try:
+            with open(sidecar_path(src)) as f:
+                meta = json.load(f)
+        except (OSError, ValueError):
+            continue
+        theirs = meta.get("history")
+        if not isinstance(theirs, list) or not theirs:
+            c = meta.get("compile", {})
+            theirs = [{"date": meta.get("date"), "what": f"{meta.get('gpus', '?')} x {meta.get('device', '?')}: "
+                       f"compiled {c.get('compiled', '?')} of {c.get('variants', '?')} variants in "
+                       f"{c.get('seconds', '?')} s, timed for {meta.get('timing_seconds', '?')} s "
+                       f"(from the sidecar of {os.path.basename(src)})"}]
+        for i, e in enumerate(theirs):
+            if not isinstance(e, dict):
+                continue
+            e = dict(e)
+            if "problems" not in e and i == len(theirs) - 1 and "problems" in meta:
+                e["problems"] = meta["problems"]
+            key = (e.get("date"), e.get("what"))
+            if key not in seen:
+                seen.add(key)
+                history.append(e)
+    return history + [entry]
+
+
 KERNEL_SIZES = {False: "arguments", True: "literal"}  # the sidecar's kernel_sizes (absent: "arguments")
 
 
@@ -135,15 +178,17 @@ def kernel_sizes_of(dataset_path):
     return meta.get("kernel_sizes", KERNEL_SIZES[False])
 
 
-def seed_part(sources, part_path, device, keys, kernel_sizes=KERNEL_SIZES[False]):
+def seed_part(sources, part_path, device, keys, kernel_sizes=KERNEL_SIZES[False], skip=frozenset()):
     """Copies the rows of earlier datasets (`sources`, .csv or .csv.gz) whose problem is in `keys`
     (problem_key tuples) into the part file `part_path`, so that a run on a fresh machine resumes
-    from them: those problems are not timed again, and the merge keeps their rows. Every row must
+    from them: those problems are not timed again, and the merge keeps their rows. A problem comes
+    from the first source that has it, and not at all when it is in `skip` (the problems the run's
+    own part files already hold, from an earlier call with the same output folder). Every row must
     come from `device`, the run's GPU, and every source's kernel must take the sizes as the run's
     does (`kernel_sizes`; the two kernels' times differ). Overwrites `part_path`; returns the keys
     of the problems seeded.
     Raises ValueError naming the file (and line) for a foreign header, device or kernel."""
-    rows = []
+    rows, taken = [], set(skip)
     for src in sources:
         theirs = kernel_sizes_of(src)
         if theirs != kernel_sizes:
@@ -154,11 +199,15 @@ def seed_part(sources, part_path, device, keys, kernel_sizes=KERNEL_SIZES[False]
             reader = csv.DictReader(f)
             if reader.fieldnames != HEADER:
                 raise ValueError(f"{src}:1: not a gemmsift dataset header (expected {','.join(HEADER)})")
+            mine = set()
             for lineno, r in enumerate(reader, 2):
                 if r["device"] != device:
                     raise ValueError(f"{src}:{lineno}: rows of '{r['device']}' cannot resume a run on '{device}'")
-                if problem_key(r) in keys:
+                key = problem_key(r)
+                if key in keys and key not in taken:
                     rows.append(r)
+                    mine.add(key)
+            taken |= mine
     tmp = part_path + ".tmp"
     with open(tmp, "w") as f:
         f.write(",".join(HEADER) + "\n" + format_rows(rows))
