@@ -38,8 +38,10 @@ def gpu_state():
     return out.stdout.strip()
 
 
-def inductor_kernels(m, n, k, layout):
-    """{config: (Inductor's own time in us, the function Inductor timed)} for one problem."""
+def inductor_kernels(m, n, k, layout, keep=None):
+    """{config: (Inductor's own time in us, the function Inductor timed)} for one problem. With a
+    dict `keep`, also keep["compiled"] (the compiled x @ y, which runs Inductor's pick) and
+    keep["picked"] (the config of Inductor's fastest timing)."""
     import torch._dynamo
     from torch._inductor import config as ic
     from torch._inductor.select_algorithm import add_feedback_saver, clear_feedback_savers
@@ -72,8 +74,12 @@ def inductor_kernels(m, n, k, layout):
         with ic.patch(max_autotune=True, max_autotune_gemm_backends="TRITON",
                       max_autotune_gemm_search_space="DEFAULT", force_disable_caches=True,
                       autotune_local_cache=False, autotune_remote_cache=False):
-            torch.compile(lambda x, y: x @ y, dynamic=False)(a, b_)
+            compiled = torch.compile(lambda x, y: x @ y, dynamic=False)
+            compiled(a, b_)
         torch.cuda.synchronize()
+        if keep is not None:
+            keep["compiled"] = compiled
+            keep["picked"] = min(timings, key=timings.get) if timings else None
     finally:
         clear_feedback_savers()
         for b, own in originals:

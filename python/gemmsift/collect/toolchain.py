@@ -1,12 +1,13 @@
 """Which ptxas Triton compiles with (torch-free, so it is tested without a GPU).
 
 Triton runs the ptxas named by TRITON_PTXAS_PATH, otherwise the one it bundles
-(triton/backends/nvidia/bin/ptxas). Inductor points TRITON_PTXAS_PATH at torch's own ptxas unless
-it is already set, so a process that uses Inductor and one that does not can build the same
-kernel with different ptxas versions. On an H200, the kernels Inductor timed where the harness's
-literal-size kernel stayed 6-8% slower were built by the other ptxas than the harness's
-(docs/collection.md, session 13): whether the ptxas causes the gap is not yet measured. The
-collector records the ptxas its compiles use."""
+(triton/backends/nvidia/bin/ptxas). Inductor's compiles can use torch's own ptxas instead (in
+session 13 some of its kernels were built by ptxas 13.0, others by Triton's 12.8; importing
+torch._inductor.async_compile does not set the variable), so a process that uses Inductor and one
+that does not can build the same kernel with different ptxas versions. On an H200 the two gave the
+same times for the same kernel, and the gap between the harness's literal-size kernel and
+Inductor's on the largest problems stayed with either ptxas on both sides (docs/collection.md,
+session 14). The collector records the ptxas its compiles use."""
 
 import os
 import subprocess
