@@ -89,7 +89,9 @@ GS_API int gs_model_drift(const gs_model* model, const char* measurements_json, 
 
 /* Ranked configs to benchmark. model may be NULL only with "benchmark_space":"SAME".
  * options_json: {"space":"EXHAUSTIVE","benchmark_space":"DEFAULT"|"SAME"|"fast"|k,
- * "triton_version":"3.6.0" (warn when the model was trained with another)}.
+ * "triton_version":"3.6.0" (warn when the model was trained with another),
+ * "anchors":0 (of the k picks, this many, at most k - 1, are the DEFAULT-list configs the model
+ * ranks highest; their "source" is "anchor")}.
  * JSON out: {"problem":..,"candidates":[{"config":..,"source":"model","model_rank":0,
  * "predicted_us":12.3}],"search_space_size":..,"default_count":..,"skip_benchmark":false}. */
 GS_API int gs_select(const gs_model* model, const char* problem_json, const char* options_json,

@@ -48,6 +48,17 @@ MethodQuality evaluate(const std::string& method, const std::vector<const Proble
 // Ranking by a performance model (its top k).
 Proposer model_proposer(const PerformanceModel& model);
 
+// The k configs to benchmark for a problem, asked for each k separately: the picks for k need
+// not be the first k of the picks for a larger k (DEFAULT anchors).
+using PicksAtK = std::function<std::vector<Config>(const ProblemData& problem, int k)>;
+
+MethodQuality evaluate_at_each_k(const std::string& method, const std::vector<const ProblemData*>& problems,
+                                 const PicksAtK& picks, const std::vector<int>& ks);
+
+// The selector's picks with a performance model and `anchors` DEFAULT anchors (model_picks in
+// selector.h): the model's top k - a and the a DEFAULT-list configs it ranks highest.
+PicksAtK model_picks_at_k(const PerformanceModel& model, int anchors);
+
 // Inductor's DEFAULT list, all of it, evaluated at k = its size (per problem), reported as one
 // entry with k = 0 and mean_configs = the list's mean size.
 MethodQuality evaluate_default_list(const std::vector<const ProblemData*>& problems);

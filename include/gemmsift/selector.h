@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -33,7 +34,9 @@ struct BenchmarkSpace {
   friend bool operator==(const BenchmarkSpace&, const BenchmarkSpace&) = default;
 };
 
-enum class Source : std::uint8_t { lut, model, space };
+// lut: pinned by the lookup table; model: one of the model's top picks; anchor: a DEFAULT-list
+// config the model ranks highest among that list (SelectOptions::anchors); space: SAME.
+enum class Source : std::uint8_t { lut, model, anchor, space };
 std::string_view to_string(Source) noexcept;
 
 // One config to benchmark, with where it came from.
@@ -61,6 +64,12 @@ struct SelectOptions {
   // Pinned (lookup-table) configs do not count toward k: the model's k picks come after them.
   BenchmarkSpace benchmark_space = BenchmarkSpace::default_count();
   SpaceOptions space_options;
+  // DEFAULT anchors: of the model's k picks, this many (at most k - 1) are the configs of Inductor's
+  // DEFAULT list that the model ranks highest, the rest its top k - a overall. The benchmark then
+  // always holds some of the stock list, so the pick is less often slower than the whole DEFAULT
+  // list, at some cost in the average on random shapes (docs/results.md, "DEFAULT anchors").
+  // 0 = the model's plain top k. Ignored for SAME and when the search space is DEFAULT.
+  int anchors = 0;
   // When the problem has pinned configs, use only those (no model picks). A single pinned config
   // then needs no benchmarking at all. Problems without pins are selected as usual.
   bool pinned_only = false;
@@ -79,6 +88,20 @@ struct Selection {
   // without benchmarking.
   bool skip_benchmark = false;
 };
+
+// Which of `ranked` (configs in the model's order, best first) to benchmark with k slots and
+// `anchors` DEFAULT anchors: the first k - a not `taken`, then the a best-ranked ones with
+// `in_default` among the rest (a = min(anchors, k - 1)); where the DEFAULT list runs out, the
+// model's next ones. Returns positions in `ranked`, each with whether it is an anchor. `taken`
+// configs (the pinned ones) are skipped and do not count toward k. One rule for the selector and
+// for `gemmsift eval`.
+struct Pick {
+  std::size_t index;
+  bool anchor;
+};
+std::vector<Pick> model_picks(const std::vector<Config>& ranked, std::size_t k, int anchors,
+                              const std::function<bool(const Config&)>& in_default,
+                              const std::function<bool(const Config&)>& taken = {});
 
 class Selector {
  public:

@@ -83,7 +83,7 @@ class Config:
 @dataclasses.dataclass(frozen=True)
 class Candidate:
     config: Config
-    source: str                    # "lut", "model" or "space"
+    source: str                    # "lut", "model", "anchor" (a DEFAULT-list config: anchors=) or "space"
     model_rank: Optional[int]      # rank among the model's predictions (0 = best), if ranked
     predicted_us: Optional[float]  # None when the model did not score it or it cannot launch
     origin: str = ""
@@ -228,9 +228,11 @@ class Model(_Handle):
 
 def select(problem: ProblemLike, model: Union[Model, str, None] = "analytical",
            benchmark_space: Union[str, int] = "DEFAULT", space: str = "EXHAUSTIVE",
-           shared_memory_limit: Optional[int] = None) -> Selection:
+           shared_memory_limit: Optional[int] = None, anchors: int = 0) -> Selection:
     """The configs to benchmark for a problem, best first. benchmark_space: "SAME", "DEFAULT",
-    "fast" (= 1) or an integer k."""
+    "fast" (= 1) or an integer k. anchors: of the k, this many (at most k - 1) are the configs of
+    Inductor's DEFAULT list the model ranks highest (source "anchor"): the pick is then less often
+    slower than the whole DEFAULT list (docs/results.md, "DEFAULT anchors")."""
     p = _problem(problem)
     owned = None
     if isinstance(model, str):
@@ -243,7 +245,7 @@ def select(problem: ProblemLike, model: Union[Model, str, None] = "analytical",
         _lib.check(_lib.lib().gs_select(
             handle, p.to_json().encode(),
             _opts(space=space, benchmark_space=benchmark_space,
-                  shared_memory_limit=shared_memory_limit),
+                  shared_memory_limit=shared_memory_limit, anchors=anchors),
             ctypes.byref(out)))
         data = json.loads(_lib.take_string(out))
     finally:
@@ -284,14 +286,15 @@ class LookupTable(_Handle):
 
 
 class Selector(_Handle):
-    """A reusable selector over a model and an optional lookup table."""
+    """A reusable selector over a model and an optional lookup table (options as select()'s)."""
 
     _free = "gs_selector_free"
 
     def __init__(self, model: Union["Model", str, None] = "analytical",
                  lut: Optional[LookupTable] = None, benchmark_space: Union[str, int] = "DEFAULT",
                  space: str = "EXHAUSTIVE", pinned_only: bool = False,
-                 shared_memory_limit: Optional[int] = None, triton_version: Optional[str] = None):
+                 shared_memory_limit: Optional[int] = None, triton_version: Optional[str] = None,
+                 anchors: int = 0):
         super().__init__()
         owned = Model(model) if isinstance(model, str) else None
         try:
@@ -303,7 +306,8 @@ class Selector(_Handle):
             _lib.check(self._lib.gs_selector_create(
                 m._handle if m is not None else None, lut._handle if lut is not None else None,
                 _opts(space=space, benchmark_space=benchmark_space, pinned_only=pinned_only,
-                      shared_memory_limit=shared_memory_limit, triton_version=triton_version),
+                      shared_memory_limit=shared_memory_limit, triton_version=triton_version,
+                      anchors=anchors),
                 ctypes.byref(self._handle)))
         finally:
             if owned is not None:

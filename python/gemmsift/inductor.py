@@ -19,6 +19,8 @@ Without code changes, set the same settings in the environment and run the progr
     GEMMSIFT_BENCHMARK_TIMER   gemmsift (default) or inductor: who times the choices of such a list
     GEMMSIFT_MODEL_MISMATCH    refuse (default) or warn: a model trained on another GPU or Triton
                                version leaves Inductor's stock configs, or is used with a warning
+    GEMMSIFT_ANCHORS           how many of the k are the DEFAULT-list configs the model ranks
+                               highest (default 0; at most k - 1)
 
 Arguments given to install() win over the environment. Nothing here may fail a compile: on any
 problem (an unreadable table, a missing model, an op it cannot read) it warns once and Inductor
@@ -40,7 +42,7 @@ from . import Config, LookupTable, Model, Problem, Selector, __version__, record
 from .errors import MismatchError
 from .triton import _DTYPES, _triton_version, config_from_kwargs, operand_letter
 
-__all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space",
+__all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space", "parse_anchors",
            "parse_benchmark_timer", "parse_model_mismatch", "settings_from_env", "resolve_settings", "ENV",
            "TIMERS", "MISMATCH_POLICIES"]
 
@@ -52,6 +54,7 @@ ENV = {
     "benchmark_passes": "GEMMSIFT_BENCHMARK_PASSES",
     "benchmark_timer": "GEMMSIFT_BENCHMARK_TIMER",
     "model_mismatch": "GEMMSIFT_MODEL_MISMATCH",
+    "anchors": "GEMMSIFT_ANCHORS",
 }
 
 # Who times the choices of an autotune list that holds Triton mm choices: Inductor's own
@@ -71,13 +74,24 @@ _DESC = re.compile(r"\b(" + "|".join(_KEY_FIELDS) + r")=(\d+)")
 BenchmarkSpace = Union[int, str]
 
 
-def parse_benchmark_passes(value: Any) -> int:
-    """1, 2, "3" -> that many benchmark passes (at least 1)."""
+def _parse_count(value: Any, name: str, least: int) -> int:
+    """An int (or a string of digits) of at least `least`; ValueError naming `name` otherwise."""
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"benchmark_passes must be a positive integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        kind = "a positive integer" if least == 1 else f"an integer of at least {least}"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
     return value
+
+
+def parse_benchmark_passes(value: Any) -> int:
+    """1, 2, "3" -> that many benchmark passes (at least 1)."""
+    return _parse_count(value, "benchmark_passes", 1)
+
+
+def parse_anchors(value: Any) -> int:
+    """0, 2, "2" -> that many DEFAULT anchors (at least 0)."""
+    return _parse_count(value, "anchors", 0)
 
 
 def parse_benchmark_timer(value: Any) -> str:
@@ -131,6 +145,9 @@ class Settings:
     # "refuse": a model of another GPU or Triton version is not used (stock configs, one warning);
     # "warn": it is used, with the library's warning (for a GPU close to the model's, say).
     model_mismatch: str = "refuse"
+    # DEFAULT anchors: of the k configs, this many (at most k - 1) are the DEFAULT-list configs the
+    # model ranks highest, so the pick is less often slower than stock DEFAULT (docs/results.md).
+    anchors: int = 0
 
     def uuid(self) -> str:
         """Identifies these settings for Inductor's caches: the table's and model file's size and
@@ -147,7 +164,7 @@ class Settings:
         return json.dumps({"gemmsift": __version__, "benchmark_space": self.benchmark_space,
                            "lut": stamp(self.lut), "model": model, "record": bool(self.record),
                            "benchmark_passes": self.benchmark_passes, "benchmark_timer": self.benchmark_timer,
-                           "model_mismatch": self.model_mismatch},
+                           "model_mismatch": self.model_mismatch, "anchors": self.anchors},
                           sort_keys=True)
 
 
@@ -160,7 +177,8 @@ def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any
         if value is None or value.strip() == "":
             continue
         parse = {"benchmark_space": parse_benchmark_space, "benchmark_passes": parse_benchmark_passes,
-                 "benchmark_timer": parse_benchmark_timer, "model_mismatch": parse_model_mismatch}.get(field)
+                 "benchmark_timer": parse_benchmark_timer, "model_mismatch": parse_model_mismatch,
+                 "anchors": parse_anchors}.get(field)
         if parse is not None:
             try:
                 out[field] = parse(value)
@@ -174,16 +192,18 @@ def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any
 def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
                      model: Optional[str] = None, record: Optional[str] = None,
                      environ: Optional[Dict[str, str]] = None, benchmark_passes: Optional[int] = None,
-                     benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None) -> Settings:
+                     benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None,
+                     anchors: Optional[int] = None) -> Settings:
     """Arguments first, then the environment, then the defaults (k = 5, model "auto", 1 pass,
-    gemmsift's timer, a mismatched model refused)."""
+    gemmsift's timer, a mismatched model refused, no DEFAULT anchors)."""
     given = {"benchmark_space": parse_benchmark_space(benchmark_space) if benchmark_space is not None else None,
              "lut": os.fspath(lut) if lut is not None else None,
              "model": os.fspath(model) if model is not None else None,
              "record": os.fspath(record) if record is not None else None,
              "benchmark_passes": parse_benchmark_passes(benchmark_passes) if benchmark_passes is not None else None,
              "benchmark_timer": parse_benchmark_timer(benchmark_timer) if benchmark_timer is not None else None,
-             "model_mismatch": parse_model_mismatch(model_mismatch) if model_mismatch is not None else None}
+             "model_mismatch": parse_model_mismatch(model_mismatch) if model_mismatch is not None else None,
+             "anchors": parse_anchors(anchors) if anchors is not None else None}
     env = settings_from_env(environ)
     merged = {k: (v if v is not None else env.get(k)) for k, v in given.items()}
     return Settings(**{k: v for k, v in merged.items() if v is not None})
@@ -333,7 +353,7 @@ class Hook:
         model = self._model(problem.device, problem.dtype, triton_version)
         try:
             sel = Selector(model, lut=lut, benchmark_space=self.settings.benchmark_space,
-                           space="EXHAUSTIVE", triton_version=triton_version)
+                           space="EXHAUSTIVE", triton_version=triton_version, anchors=self.settings.anchors)
         finally:
             model.close()
         with self._lock:
@@ -790,7 +810,8 @@ def _current_device() -> str:
 
 def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
             model: Optional[str] = None, record: Optional[str] = None, benchmark_passes: Optional[int] = None,
-            benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None) -> Hook:
+            benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None,
+            anchors: Optional[int] = None) -> Hook:
     """Puts gemmsift in front of Inductor's Triton mm autotuning (until uninstall()).
 
     benchmark_space: k (an int), "DEFAULT" (as many as Inductor's DEFAULT list has), "fast" (= 1),
@@ -804,13 +825,15 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     holding Triton mm choices (gemmsift's timer does not time the CPU's launch; a failure of it
     warns once and Inductor's timer takes over; "inductor" with 1 pass leaves Inductor's
     benchmarking unwrapped). model_mismatch: "refuse" (default) or "warn": a model trained on
-    another GPU or Triton version is then used, with a warning. Unset arguments come from
+    another GPU or Triton version is then used, with a warning. anchors: of the k configs, this
+    many (at most k - 1) are the DEFAULT-list configs the model ranks highest (default 0). Unset
+    arguments come from
     GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
     Inductor's stock behaviour."""
     arguments = dict(benchmark_space=benchmark_space, lut=lut, model=model, record=record,
                      benchmark_passes=benchmark_passes, benchmark_timer=benchmark_timer,
-                     model_mismatch=model_mismatch)
+                     model_mismatch=model_mismatch, anchors=anchors)
     resolve_settings(**arguments, environ={})  # a bad argument raises here
     try:
         settings = resolve_settings(**arguments)

@@ -142,12 +142,21 @@ gs_config to_c(const gemmsift::Config& c) {
 
 gemmsift::SelectOptions select_options(const nlohmann::json& o) {
   gemmsift::detail::check_keys(o, "options",
-                               {"space", "benchmark_space", "shared_memory_limit", "pinned_only", "triton_version"});
+                               {"space", "benchmark_space", "shared_memory_limit", "pinned_only", "triton_version",
+                                "anchors"});
   gemmsift::SelectOptions so;
   so.search_space = gemmsift::parse_space_kind(string_option(o, "space", "EXHAUSTIVE"));
   so.benchmark_space = gemmsift::BenchmarkSpace::parse(string_option(o, "benchmark_space", "DEFAULT"));
   so.space_options = space_options(o);
   so.pinned_only = bool_option(o, "pinned_only", false);
+  if (o.contains("anchors") && !o["anchors"].is_null()) {
+    const std::int64_t a = gemmsift::detail::get_int(o, "options", "anchors");
+    if (a < 0 || a > 1'000'000) {
+      throw gemmsift::Error(gemmsift::ErrorCode::invalid_argument,
+                            fmt::format("options: \"anchors\" must be a count from 0 to 1000000, got {}", a));
+    }
+    so.anchors = static_cast<int>(a);
+  }
   so.triton_version = string_option(o, "triton_version", "");
   return so;
 }

@@ -110,10 +110,16 @@ void add_select_command(CLI::App& app) {
                  ->capture_default_str();
   cmd->add_option("--topk", *topk, "benchmark the model's top k (same as --benchmark-space k)")
       ->excludes(bs);
+  auto anchors = std::make_shared<int>(0);
+  cmd->add_option("--anchors", *anchors,
+                  "DEFAULT anchors: this many of the k picks (at most k - 1) are the DEFAULT-list configs the "
+                  "model ranks highest, so some of the stock list is always benchmarked")
+      ->capture_default_str();
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     Problem p = args->problem();
     SelectOptions so;
+    so.anchors = *anchors;
     so.search_space = parse_space_kind(*space);
     so.benchmark_space = *topk > 0 ? BenchmarkSpace::top(*topk) : BenchmarkSpace::parse(*bspace);
     so.pinned_only = *lut_only;
@@ -137,8 +143,11 @@ void add_select_command(CLI::App& app) {
     fmt::print("model:           {}\n", s.model.empty() ? "(none: SAME)" : s.model);
     fmt::print("search space:    {} ({} configs; DEFAULT has {})\n", to_string(so.search_space),
                s.search_space_size, s.default_count);
-    fmt::print("benchmark space: {} -> {} to benchmark{}\n\n", so.benchmark_space.to_string(),
-               s.candidates.size(), s.skip_benchmark ? " (a single choice: no benchmarking needed)" : "");
+    const auto anchored = std::count_if(s.candidates.begin(), s.candidates.end(),
+                                        [](const Candidate& c) { return c.source == Source::anchor; });
+    fmt::print("benchmark space: {} -> {} to benchmark{}{}\n\n", so.benchmark_space.to_string(),
+               s.candidates.size(), anchored ? fmt::format(", {} of them DEFAULT anchors", anchored) : "",
+               s.skip_benchmark ? " (a single choice: no benchmarking needed)" : "");
     fmt::print("{:>4}  {:<6} {:>7} {:>7} {:>7} {:>7} {:>6} {:>5}  {:>10} {:>12}\n", "#", "source",
                "block_m", "block_n", "block_k", "group_m", "stages", "warps", "model_rank",
                "predicted_us");

@@ -38,8 +38,8 @@ struct ProblemArgs {
   bool has_problem() const { return m != 0 || n != 0 || k != 0; }
 };
 
-// "1,2,3" -> {1, 2, 3}; Error(invalid_argument) naming `option` for anything else.
-std::vector<int> parse_positive_ints(const std::string& text, const std::string& option);
+// "1,2,3" -> {1, 2, 3}, each at least `least`; Error(invalid_argument) naming `option` for anything else.
+std::vector<int> parse_int_list(const std::string& text, const std::string& option, int least = 1);
 
 void add_lut_commands(CLI::App& app);
 void add_data_commands(CLI::App& app);

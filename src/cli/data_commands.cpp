@@ -17,12 +17,14 @@
 
 namespace gemmsift::cli {
 
-std::vector<int> parse_positive_ints(const std::string& text, const std::string& option) {
+std::vector<int> parse_int_list(const std::string& text, const std::string& option, int least) {
   std::vector<int> out;
   for (auto part : detail::split(text, ',')) {
     auto v = detail::parse_int<int>(detail::trim(part));
-    if (!v || *v < 1) {
-      throw Error(ErrorCode::invalid_argument, fmt::format("{}: expected positive integers like 1,2,3, got '{}'", option, text));
+    if (!v || *v < least) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("{}: expected integers of at least {} like {},{},{}, got '{}'", option, least, least,
+                              least + 1, least + 2, text));
     }
     out.push_back(*v);
   }
@@ -81,12 +83,18 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--model", *models, "model spec or file (repeat for several)");
   cmd->add_option("--k", *ks, "values of k")->capture_default_str();
   cmd->add_option("--draws", *draws, "random-k draws")->capture_default_str();
+  auto anchors = std::make_shared<std::string>("0");
+  cmd->add_option("--anchors", *anchors,
+                  "DEFAULT anchors: evaluate each model with each of these counts of its k picks given to the "
+                  "DEFAULT-list configs it ranks highest (0: its plain top k)")
+      ->capture_default_str();
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
+    const auto anchor_counts = parse_int_list(*anchors, "--anchors", 0);
     auto d = load_dataset(*data);
     auto problems = complete_problems(d);
     if (problems.empty()) throw Error(ErrorCode::invalid_argument, fmt::format("{}: no problem has its whole space measured", *data));
-    auto k = parse_positive_ints(*ks, "--k");
+    auto k = parse_int_list(*ks, "--k");
     std::vector<MethodQuality> rows;
     rows.push_back(evaluate_default_list(problems));
     rows.push_back(evaluate_random(problems, k, *draws));
@@ -99,7 +107,14 @@ void add_eval_command(CLI::App& app) {
       if (meta.contains("name") && meta["name"].is_string() && label.ends_with(".safetensors")) {
         label = meta["name"].get<std::string>() + " (" + std::filesystem::path(label).filename().string() + ")";
       }
-      rows.push_back(evaluate(label, problems, model_proposer(*m), k));
+      for (int a : anchor_counts) {
+        if (a == 0) {
+          rows.push_back(evaluate(label, problems, model_proposer(*m), k));
+        } else {
+          rows.push_back(evaluate_at_each_k(fmt::format("{} + {} DEFAULT anchor{}", label, a, a == 1 ? "" : "s"),
+                                            problems, model_picks_at_k(*m, a), k));
+        }
+      }
     }
     if (!svg->empty()) {
       std::string t = title->empty() ? fmt::format("{}: {} problems, {}", std::filesystem::path(*data).filename().string(),

@@ -62,7 +62,7 @@ void add_train_commands(CLI::App& app) {
     cmd->callback([a] {
       TrainOptions o = TrainOptions::preset(a->preset);
       if (!a->schema.empty()) o.schema = a->schema;
-      if (!a->hidden.empty()) o.hidden = parse_positive_ints(a->hidden, "--hidden");
+      if (!a->hidden.empty()) o.hidden = parse_int_list(a->hidden, "--hidden");
       if (a->batchnorm) o.batchnorm = true;
       if (a->no_batchnorm) o.batchnorm = false;
       if (a->no_base) {

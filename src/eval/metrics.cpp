@@ -6,9 +6,13 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <memory>
+#include <optional>
 #include <random>
+#include <unordered_set>
 #include <unordered_map>
 
+#include "gemmsift/selector.h"
 #include "gemmsift/space.h"
 
 namespace gemmsift {
@@ -75,19 +79,22 @@ std::vector<const ProblemData*> complete_problems(const Dataset& data) {
   return out;
 }
 
-MethodQuality evaluate(const std::string& method, const std::vector<const ProblemData*>& problems,
-                       const Proposer& propose, const std::vector<int>& ks) {
+namespace {
+
+// The statistics of a method whose best time at each k, for a problem, `times_at` gives.
+MethodQuality evaluate_with(const std::string& method, const std::vector<const ProblemData*>& problems,
+                            const std::vector<int>& ks,
+                            const std::function<std::vector<double>(const ProblemData&, const TimeMap&)>& times_at) {
   std::vector<Accumulator> acc(ks.size());
   std::vector<std::size_t> not_worse(ks.size(), 0);
   for (const ProblemData* pd : problems) {
     const double best = *pd->best_us();
     const TimeMap times = times_of(*pd);
-    const auto proposals = propose(*pd);
+    const std::vector<double> t = times_at(*pd, times);
     const double t_default = pd->fastest_of(search_space(pd->problem, SpaceKind::DEFAULT)).value_or(kNotRun);
     for (std::size_t i = 0; i < ks.size(); ++i) {
-      const double t = best_of_first(times, proposals, static_cast<std::size_t>(ks[i]));
-      acc[i].add(best, t);
-      not_worse[i] += t <= t_default;
+      acc[i].add(best, t[i]);
+      not_worse[i] += t[i] <= t_default;
     }
   }
   MethodQuality q{method, {}};
@@ -97,6 +104,30 @@ MethodQuality evaluate(const std::string& method, const std::vector<const Proble
         problems.empty() ? 0 : static_cast<double>(not_worse[i]) / static_cast<double>(problems.size());
   }
   return q;
+}
+
+}  // namespace
+
+MethodQuality evaluate(const std::string& method, const std::vector<const ProblemData*>& problems,
+                       const Proposer& propose, const std::vector<int>& ks) {
+  return evaluate_with(method, problems, ks, [&](const ProblemData& pd, const TimeMap& times) {
+    const auto proposals = propose(pd);
+    std::vector<double> t;
+    for (int k : ks) t.push_back(best_of_first(times, proposals, static_cast<std::size_t>(k)));
+    return t;
+  });
+}
+
+MethodQuality evaluate_at_each_k(const std::string& method, const std::vector<const ProblemData*>& problems,
+                                 const PicksAtK& picks, const std::vector<int>& ks) {
+  return evaluate_with(method, problems, ks, [&](const ProblemData& pd, const TimeMap& times) {
+    std::vector<double> t;
+    for (int k : ks) {
+      const auto got = picks(pd, k);
+      t.push_back(best_of_first(times, got, got.size()));
+    }
+    return t;
+  });
 }
 
 Proposer model_proposer(const PerformanceModel& model) {
@@ -110,6 +141,31 @@ Proposer model_proposer(const PerformanceModel& model) {
     std::vector<Config> out;
     out.reserve(order.size());
     for (std::size_t i : order) out.push_back(space[i]);
+    return out;
+  };
+}
+
+PicksAtK model_picks_at_k(const PerformanceModel& model, int anchors) {
+  // The model's ranking of the last problem asked, so that each k does not score the space again.
+  struct Last {
+    std::optional<Problem> problem;
+    std::vector<Config> ranked;
+    std::unordered_set<Config, ConfigHash> default_list;
+  };
+  auto last = std::make_shared<Last>();
+  Proposer rank = model_proposer(model);
+  return [rank, last, anchors](const ProblemData& pd, int k) {
+    if (!last->problem || !(*last->problem == pd.problem)) {
+      last->ranked = rank(pd);
+      last->default_list.clear();
+      for (const Config& c : search_space(pd.problem, SpaceKind::DEFAULT)) last->default_list.insert(c);
+      last->problem = pd.problem;
+    }
+    std::vector<Config> out;
+    for (const Pick& p : model_picks(last->ranked, static_cast<std::size_t>(k), anchors,
+                                     [&](const Config& c) { return last->default_list.count(c) > 0; })) {
+      out.push_back(last->ranked[p.index]);
+    }
     return out;
   };
 }

@@ -43,9 +43,31 @@ std::string_view to_string(Source s) noexcept {
   switch (s) {
     case Source::lut: return "lut";
     case Source::model: return "model";
+    case Source::anchor: return "anchor";
     case Source::space: return "space";
   }
   return "?";
+}
+
+std::vector<Pick> model_picks(const std::vector<Config>& ranked, std::size_t k, int anchors,
+                              const std::function<bool(const Config&)>& in_default,
+                              const std::function<bool(const Config&)>& taken) {
+  const std::size_t a = k == 0 ? 0 : std::min(static_cast<std::size_t>(std::max(anchors, 0)), k - 1);
+  std::vector<Pick> out;
+  std::vector<bool> used(ranked.size(), false);
+  auto take = [&](std::size_t want, bool anchor, auto&& ok) {
+    for (std::size_t i = 0; i < ranked.size() && want > 0; ++i) {
+      if (used[i] || (taken && taken(ranked[i])) || !ok(ranked[i])) continue;
+      used[i] = true;
+      out.push_back({i, anchor});
+      --want;
+    }
+  };
+  auto any = [](const Config&) { return true; };
+  take(k - a, false, any);
+  take(a, true, [&](const Config& c) { return in_default(c); });
+  take(k - out.size(), false, any);  // the DEFAULT list ran out
+  return out;
 }
 
 Selector::Selector(std::shared_ptr<const PerformanceModel> model, SelectOptions options)
@@ -53,6 +75,10 @@ Selector::Selector(std::shared_ptr<const PerformanceModel> model, SelectOptions 
   if (!model_ && options_.benchmark_space.kind != BenchmarkSpace::Kind::same) {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("benchmark space {} needs a model", options_.benchmark_space.to_string()));
+  }
+  if (options_.anchors < 0) {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("anchors: expected a count of at least 0, got {}", options_.anchors));
   }
   if (model_) model_meta_ = model_->metadata();
 }
@@ -130,18 +156,26 @@ Selection Selector::select(const Problem& problem) const {
         c.predicted_us = pred[idx];
       }
     }
-    std::size_t added = 0;
-    for (std::size_t r = 0; r < order.size() && added < k; ++r) {
-      const std::size_t i = order[r];
-      if (!chosen.insert(space[i]).second) continue;
+    std::vector<Config> ranked;
+    ranked.reserve(order.size());
+    for (std::size_t i : order) ranked.push_back(space[i]);
+    std::unordered_set<Config, ConfigHash> default_list;
+    const int anchors = options_.search_space == SpaceKind::EXHAUSTIVE ? options_.anchors : 0;
+    if (anchors > 0) {
+      for (const Config& c : search_space(problem, SpaceKind::DEFAULT, options_.space_options)) default_list.insert(c);
+    }
+    const auto picks = model_picks(ranked, k, anchors, [&](const Config& c) { return default_list.count(c) > 0; },
+                                   [&](const Config& c) { return chosen.count(c) > 0; });
+    for (const Pick& p : picks) {
+      const std::size_t i = order[p.index];
+      chosen.insert(space[i]);
       Candidate c;
       c.config = space[i];
-      c.source = Source::model;
-      c.model_rank = static_cast<int>(r);
+      c.source = p.anchor ? Source::anchor : Source::model;
+      c.model_rank = static_cast<int>(p.index);
       c.predicted_us = pred[i];
       c.origin = sel.model;
       sel.candidates.push_back(std::move(c));
-      ++added;
     }
   }
   sel.skip_benchmark = sel.candidates.size() == 1;

@@ -112,6 +112,17 @@ TEST(CApi, Select) {
   EXPECT_STREQ(gs_last_error(), "benchmark space 1 needs a model");
   ASSERT_EQ(gs_select(nullptr, kProblem, R"({"benchmark_space": "SAME", "space": "DEFAULT"})", &out), GS_OK);
   EXPECT_EQ(nlohmann::json::parse(take(out))["candidates"].size(), 20u);
+  // DEFAULT anchors: the last two of the five are the DEFAULT list's best-ranked others.
+  ASSERT_EQ(gs_select(m, kProblem, R"({"benchmark_space": 5, "anchors": 2})", &out), GS_OK) << gs_last_error();
+  j = nlohmann::json::parse(take(out));
+  ASSERT_EQ(j["candidates"].size(), 5u);
+  EXPECT_EQ(j["candidates"][2]["source"], "model");
+  EXPECT_EQ(j["candidates"][3]["source"], "anchor");
+  EXPECT_EQ(j["candidates"][4]["source"], "anchor");
+  EXPECT_EQ(gs_select(m, kProblem, R"({"benchmark_space": 5, "anchors": -1})", &out), GS_ERR_INVALID_ARGUMENT);
+  EXPECT_STREQ(gs_last_error(), "options: \"anchors\" must be a count from 0 to 1000000, got -1");
+  EXPECT_EQ(gs_select(m, kProblem, R"({"benchmark_space": 5, "anchors": true})", &out), GS_ERR_PARSE);
+  EXPECT_NE(std::string(gs_last_error()).find("anchors"), std::string::npos) << gs_last_error();
   gs_model_free(m);
 }
 

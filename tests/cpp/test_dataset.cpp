@@ -148,3 +148,27 @@ TEST(Metrics, NothingRanCountsAsOnePercentInTheMean) {
   EXPECT_NEAR(q.at[0].quality, std::sqrt(1.0 * 0.01), 1e-12);
   EXPECT_EQ(q.at[0].worst, 0.0);
 }
+
+TEST(Metrics, PicksAskedForEachKNeedNotBePrefixes) {
+  auto d = load_dataset(kData + "/tiny.csv");
+  auto problems = complete_problems(d);
+  // k = 1: stage 5 (2x2x2's best, 10 us; 50 us on 1x1x1, whose best is 10); k = 2: stages 1 and 2.
+  auto q = evaluate_at_each_k("per k", problems,
+                              [](const ProblemData&, int k) {
+                                auto c = [](int s) { return Config{Template::triton_mm, 16, 16, 16, 8, s, 1}; };
+                                return k == 1 ? std::vector<Config>{c(5)} : std::vector<Config>{c(1), c(2)};
+                              },
+                              {1, 2});
+  // 1x1x1: stage s runs 10*s us. k=1: 10/50 = 0.2; k=2: 1. 2x2x2: k=1: 1; k=2: 10/40 = 0.25.
+  EXPECT_NEAR(q.at[0].quality, std::sqrt(0.2 * 1.0), 1e-12);
+  EXPECT_NEAR(q.at[1].quality, std::sqrt(1.0 * 0.25), 1e-12);
+  EXPECT_NEAR(q.at[0].worst, 0.2, 1e-12);
+  // With no anchors the selector's picks are the model's top k: the same figures as its ranking.
+  StagesModel model;
+  auto plain = evaluate("stages", problems, model_proposer(model), {1, 2, 3, 5});
+  auto picked = evaluate_at_each_k("stages", problems, model_picks_at_k(model, 0), {1, 2, 3, 5});
+  for (std::size_t i = 0; i < plain.at.size(); ++i) {
+    EXPECT_EQ(plain.at[i].quality, picked.at[i].quality);
+    EXPECT_EQ(plain.at[i].at_least_default, picked.at[i].at_least_default);
+  }
+}

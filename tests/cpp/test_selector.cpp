@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -163,4 +164,79 @@ TEST(Selector, FastIsASingleChoice) {
   auto sel = s.select(make(300, 300, 300));
   EXPECT_EQ(sel.candidates.size(), 1u);
   EXPECT_TRUE(sel.skip_benchmark);
+}
+
+TEST(ModelPicks, TopThenTheDefaultListsBestRanked) {
+  auto c = [](int bm) { return Config{Template::triton_mm, bm, 64, 64, 8, 3, 4}; };
+  // The model's order: 16, 32, 64, 128, 256; the DEFAULT list holds 64 and 256.
+  const std::vector<Config> ranked{c(16), c(32), c(64), c(128), c(256)};
+  auto in_default = [](const Config& x) { return x.block_m == 64 || x.block_m == 256; };
+  auto indices = [](const std::vector<Pick>& ps) {
+    std::vector<std::pair<std::size_t, bool>> out;
+    for (const auto& p : ps) out.emplace_back(p.index, p.anchor);
+    return out;
+  };
+  using V = std::vector<std::pair<std::size_t, bool>>;
+  EXPECT_EQ(indices(model_picks(ranked, 3, 0, in_default)), (V{{0, false}, {1, false}, {2, false}}));
+  // Two anchors of three: the model's first, then the list's 64 and 256.
+  EXPECT_EQ(indices(model_picks(ranked, 3, 2, in_default)), (V{{0, false}, {2, true}, {4, true}}));
+  // An anchor already among the top picks is not counted twice: 64 is the model's third.
+  EXPECT_EQ(indices(model_picks(ranked, 4, 1, in_default)), (V{{0, false}, {1, false}, {2, false}, {4, true}}));
+  // At most k - 1 anchors: k = 1 is the model's own pick.
+  EXPECT_EQ(indices(model_picks(ranked, 1, 3, in_default)), (V{{0, false}}));
+  // The list runs out: the model's next ones fill the k.
+  EXPECT_EQ(indices(model_picks(ranked, 5, 4, [](const Config& x) { return x.block_m == 256; })),
+            (V{{0, false}, {4, true}, {1, false}, {2, false}, {3, false}}));
+  // Taken (pinned) configs are skipped and do not count.
+  EXPECT_EQ(indices(model_picks(ranked, 2, 1, in_default, [](const Config& x) { return x.block_m == 16; })),
+            (V{{1, false}, {2, true}}));
+  EXPECT_TRUE(model_picks(ranked, 0, 2, in_default).empty());
+}
+
+TEST(Selector, DefaultAnchorsAreTheListsConfigsTheModelRanksHighest) {
+  const Problem p = make(4096, 4096, 4096);
+  SelectOptions o;
+  o.benchmark_space = BenchmarkSpace::top(5);
+  o.anchors = 2;
+  Selector s(std::make_shared<FakeModel>(), o);
+  auto sel = s.select(p);
+  ASSERT_EQ(sel.candidates.size(), 5u);
+  const auto defaults = search_space(p, SpaceKind::DEFAULT);
+  auto in_default = [&](const Config& c) { return std::find(defaults.begin(), defaults.end(), c) != defaults.end(); };
+  // The plain top 3 first.
+  o.anchors = 0;
+  auto plain = Selector(std::make_shared<FakeModel>(), o).select(p);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(sel.candidates[i].config, plain.candidates[i].config);
+    EXPECT_EQ(sel.candidates[i].source, Source::model);
+  }
+  // Then the two DEFAULT configs with the best predictions outside the top 3.
+  double best_other = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 3; i < 5; ++i) {
+    EXPECT_EQ(sel.candidates[i].source, Source::anchor);
+    EXPECT_EQ(to_string(sel.candidates[i].source), "anchor");
+    EXPECT_TRUE(in_default(sel.candidates[i].config));
+    EXPECT_GE(sel.candidates[i].model_rank, 3);
+  }
+  FakeModel m;
+  const auto space = search_space(p, SpaceKind::EXHAUSTIVE);
+  const auto pred = m.estimate(p, space);
+  for (std::size_t i = 0; i < space.size(); ++i) {
+    bool chosen = false;
+    for (const auto& c : sel.candidates) chosen |= c.config == space[i];
+    if (!chosen && in_default(space[i]) && !std::isnan(pred[i])) best_other = std::min(best_other, pred[i]);
+  }
+  EXPECT_LE(sel.candidates[4].predicted_us, best_other);
+  // Not with a DEFAULT search space (the list is the space), and never a negative count.
+  o.anchors = 2;
+  o.search_space = SpaceKind::DEFAULT;
+  auto on_default = Selector(std::make_shared<FakeModel>(), o).select(p);
+  for (const auto& c : on_default.candidates) EXPECT_EQ(c.source, Source::model);
+  o.anchors = -1;
+  try {
+    Selector bad(std::make_shared<FakeModel>(), o);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "anchors: expected a count of at least 0, got -1");
+  }
 }

@@ -38,6 +38,19 @@ def test_select_topk():
     assert not sel.skip_benchmark
 
 
+def test_select_with_default_anchors():
+    plain = gemmsift.select(P, benchmark_space=5)
+    sel = gemmsift.select(P, benchmark_space=5, anchors=2)
+    assert [c.source for c in sel.candidates] == ["model"] * 3 + ["anchor"] * 2
+    assert sel.configs[:3] == plain.configs[:3]
+    default = set(gemmsift.space(P, "DEFAULT"))
+    assert all(c in default for c in sel.configs[3:])
+    reused = gemmsift.Selector("analytical", benchmark_space=5, anchors=2)
+    assert reused.select(P).configs == sel.configs
+    with pytest.raises(gemmsift.InvalidArgumentError, match="anchors"):
+        gemmsift.select(P, benchmark_space=5, anchors=-1)
+
+
 def test_select_fast_and_same():
     assert gemmsift.select(P, benchmark_space="fast").skip_benchmark
     same = gemmsift.select(P, model=None, benchmark_space="SAME", space="DEFAULT")

@@ -232,6 +232,26 @@ def test_top_k_from_the_exhaustive_space_in_model_order():
     assert hook.decisions[-1]["space_size"] == len(gemmsift.space(P, "EXHAUSTIVE")) > 1000
 
 
+def test_default_anchors_reach_the_selector_and_the_settings():
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model="analytical", anchors=2))
+    out, _, _ = run(hook, P)
+    want = gemmsift.select(P, model="analytical", benchmark_space=5, anchors=2).configs
+    assert [c.key() for c in out if c.template is MM] == [
+        (w.block_m, w.block_n, w.block_k, w.group_m, w.num_stages, w.num_warps) for w in want]
+    assert want != gemmsift.select(P, model="analytical", benchmark_space=5).configs
+    assert not msgs
+    assert gi.resolve_settings(environ={}).anchors == 0
+    assert gi.resolve_settings(environ={"GEMMSIFT_ANCHORS": "2"}).anchors == 2
+    assert gi.resolve_settings(anchors=1, environ={"GEMMSIFT_ANCHORS": "2"}).anchors == 1
+    for bad in ("-1", "two"):
+        with pytest.raises(ValueError, match="GEMMSIFT_ANCHORS"):
+            gi.settings_from_env({"GEMMSIFT_ANCHORS": bad})
+    for bad in (-1, True, 1.5):
+        with pytest.raises(ValueError, match="anchors"):
+            gi.resolve_settings(anchors=bad, environ={})
+    assert gi.Settings(anchors=2).uuid() != gi.Settings().uuid()
+
+
 def test_default_and_fast_sizes_and_other_templates_kept():
     hook, _ = collecting_hook(gi.Settings(benchmark_space="DEFAULT", model="analytical"))
     out, stock, _ = run(hook, P, templates=(MM, TMA, ATEN))
