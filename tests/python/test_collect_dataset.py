@@ -132,6 +132,10 @@ def test_a_resumed_problem_is_kept_once(tmp_path):
         ("16", "2", "7.000"), ("32", "2", "9.500"), ("32", "3", "9.000")]  # 32 from the first source only
     own = {("mm", "bf16", "NT", 16, 64, 64, 1)}
     assert dataset.seed_part([first, second], seeded, DEV, want, skip=own) == {("mm", "bf16", "NT", 32, 64, 64, 1)}
+    # What the folder's own parts hold: the seeded part counts unless it is about to be rewritten.
+    glob_ = str(tmp_path / "parts" / "x.shard*.csv")
+    assert dataset.problems_in_parts(glob_) == {("mm", "bf16", "NT", 32, 64, 64, 1)}
+    assert dataset.problems_in_parts(glob_, leave_out=seeded) == set()
     # The merge, given the same problem in two parts anyway, keeps the first part's rows.
     dataset.append_problem(str(tmp_path / "parts" / "x.shard0of1.gpu0of1.csv"), [row(32, 4, t=8.0)])
     dataset.append_problem(str(tmp_path / "parts" / "x.shard0of1.gpu0of1.csv"), [row(16, 2, t=7.0)])

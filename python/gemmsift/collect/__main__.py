@@ -1,7 +1,6 @@
 """python -m gemmsift.collect: measure Triton mm configs on the GPU machine (docs/collection.md)."""
 
 import argparse
-import glob
 import json
 import os
 import subprocess
@@ -90,24 +89,23 @@ def main(argv=None):
     log(f"{len(problems)} problems ({args.dtype} {args.layout}, shard {args.shard}) on {gpus} x {meta['device']}")
 
     parts_glob = os.path.join(args.out, "parts", f"{name}.shard*.csv")
+    seeded = dataset.part_path(args.out, name, (shard_i, shard_n), "resumed")
+    # Problems this output folder's own parts hold (an earlier call with the same --out): neither
+    # compiled nor timed again, and not copied from --resume-from files (the merge would see them
+    # twice). With --resume-from the rows an earlier call resumed from are copied anew instead.
+    own = dataset.problems_in_parts(parts_glob, leave_out=seeded if args.resume_from else None)
+    done = set()
     if args.resume_from:
-        seeded = dataset.part_path(args.out, name, (shard_i, shard_n), "resumed")
-        # Problems this output folder's own parts hold (an earlier call with the same --out) are
-        # not copied again: the merge would see them twice.
-        own = set()
-        for part in glob.glob(parts_glob):
-            if os.path.abspath(part) != os.path.abspath(seeded):
-                own |= dataset.done_problems(part)
         try:
             done = dataset.seed_part(args.resume_from, seeded, meta["device"], {dataset.key_of(p) for p in problems},
                                      dataset.KERNEL_SIZES[args.literal_sizes], skip=own)
         except (OSError, ValueError) as e:
             raise SystemExit(f"--resume-from: {e}")
-        log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured"
-            + (f" ({len(own)} more in {os.path.join(args.out, 'parts')} from an earlier call)" if own else ""))
-        problems_to_compile = [p for p in problems if dataset.key_of(p) not in done]
-    else:
-        problems_to_compile = problems
+        log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured")
+    if own:
+        log(f"{len(own)} problems measured by an earlier call in {os.path.join(args.out, 'parts')}")
+    measured = done | own
+    problems_to_compile = [p for p in problems if dataset.key_of(p) not in measured]
 
     # Compile every variant any problem still needs, once, with all the cores.
     work = []

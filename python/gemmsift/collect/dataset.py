@@ -81,6 +81,15 @@ def done_problems(parts_glob):
     return done
 
 
+def problems_in_parts(parts_glob, leave_out=None):
+    """The problem keys the part files matching `parts_glob` hold, but for the part `leave_out`."""
+    keys = set()
+    for part in glob.glob(parts_glob):
+        if leave_out is None or os.path.abspath(part) != os.path.abspath(leave_out):
+            keys |= done_problems(part)
+    return keys
+
+
 def merge_parts(parts_glob, out_path, meta, on_duplicate=None):
     """Concatenates part files into one gzipped CSV sorted by problem (config order kept) and
     writes the sidecar meta.json. A problem is taken from the first part (in name order: a run's
