@@ -27,7 +27,7 @@ std::string escape(const std::string& s) {
 }  // namespace
 
 std::string tradeoff_svg(const std::vector<MethodQuality>& methods, const std::string& title) {
-  const double W = 860, H = 480, left = 70, right = 270, top = 50, bottom = 60;
+  const double W = 900, H = 480, left = 70, right = 310, top = 50, bottom = 60;
   const double pw = W - left - right, ph = H - top - bottom;
   double kmax = 20, qmin = 1.0;
   for (const auto& m : methods) {
@@ -87,8 +87,12 @@ std::string tradeoff_svg(const std::vector<MethodQuality>& methods, const std::s
     }
     s += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"14\" height=\"4\" fill=\"{}\"/>\n", left + pw + 14, ly - 4, color);
     std::string label = m.method;
-    if (auto paren = label.find(" ("); paren != std::string::npos && label.size() > 32) label = label.substr(0, paren);
-    if (label.size() > 34) label = label.substr(0, 31) + "...";
+    // A long name loses its parenthesised part (the model file), not what follows it ("+ 2 DEFAULT anchors").
+    if (auto paren = label.find(" ("); paren != std::string::npos && label.size() > 32) {
+      auto close = label.find(')', paren);
+      label = label.substr(0, paren) + (close == std::string::npos ? "" : label.substr(close + 1));
+    }
+    if (label.size() > 40) label = label.substr(0, 37) + "...";
     s += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n", left + pw + 34, ly, escape(label));
     ly += 20;
   }
