@@ -5,6 +5,7 @@
 // recomputed on all training rows and folded into the layers at the end.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -99,6 +100,9 @@ struct RankAgreement {
   // measured configs of Inductor's DEFAULT list (every sampled training problem has them all):
   // issue 5's fourth goal, on validation problems.
   double at_least_default5 = 0;
+  // The same two at k = 5 when a of the 5 are DEFAULT anchors (selector.h, model_picks), for
+  // a = 0 (the plain top 5, as above) to 3.
+  std::array<double, 4> quality5_anchors{}, at_least_default5_anchors{};
 };
 // default_us: each problem's DEFAULT-list time (default_list_times), which does not depend on the
 // model (training passes it once for every epoch); computed here when empty.

@@ -17,6 +17,7 @@
 #include "core/file_util.h"
 #include "gemmsift/error.h"
 #include "gemmsift/features.h"
+#include "gemmsift/selector.h"
 #include "gemmsift/space.h"
 #include "gemmsift/version.h"
 #include "models/mlp.h"
@@ -132,6 +133,8 @@ RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<co
   RankAgreement r;
   double sum_rho = 0, log_q1 = 0, log_q5 = 0;
   std::size_t not_worse = 0;
+  std::array<double, 4> log_q5_anchors{};
+  std::array<std::size_t, 4> not_worse_anchors{};
   std::vector<double> errors;
   for (std::size_t pi = 0; pi < problems.size(); ++pi) {
     const ProblemData* p = problems[pi];
@@ -165,6 +168,21 @@ RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<co
     const double t5 = time_at(5);
     log_q5 += std::log(quality(t5));
     not_worse += t5 <= default_us[pi];  // as metrics.cpp: no tie tolerance
+    {
+      std::vector<Config> ranked;
+      for (std::size_t i : order) ranked.push_back(configs[i]);
+      const auto defaults = search_space(p->problem, SpaceKind::DEFAULT);
+      auto in_default = [&](const Config& c) { return std::find(defaults.begin(), defaults.end(), c) != defaults.end(); };
+      for (std::size_t a = 0; a < log_q5_anchors.size(); ++a) {
+        double t = std::numeric_limits<double>::infinity();
+        for (const Pick& pick : model_picks(ranked, 5, static_cast<int>(a), in_default)) {
+          const std::size_t i = order[pick.index];
+          if (p->rows[i].timed() && std::isfinite(pred[i])) t = std::min(t, *p->rows[i].time_us_min);
+        }
+        log_q5_anchors[a] += std::log(quality(t));
+        not_worse_anchors[a] += t <= default_us[pi];
+      }
+    }
     ++r.problems;
   }
   if (r.problems) {
@@ -173,6 +191,10 @@ RankAgreement rank_agreement(const PerformanceModel& model, const std::vector<co
     r.quality1 = std::exp(log_q1 / n);
     r.quality5 = std::exp(log_q5 / n);
     r.at_least_default5 = static_cast<double>(not_worse) / n;
+    for (std::size_t a = 0; a < log_q5_anchors.size(); ++a) {
+      r.quality5_anchors[a] = std::exp(log_q5_anchors[a] / n);
+      r.at_least_default5_anchors[a] = static_cast<double>(not_worse_anchors[a]) / n;
+    }
   }
   if (!errors.empty()) {
     auto mid = errors.begin() + static_cast<std::ptrdiff_t>(errors.size() / 2);
@@ -744,6 +766,8 @@ TrainResult train_model(const std::vector<Dataset>& datasets, const TrainOptions
     with.info["validation"] = {{"problems", val.size()}, {"quality_at_1", ra.quality1},
                                {"quality_at_5", ra.quality5},
                                {"at_least_default_at_5", ra.at_least_default5}, {"spearman", ra.spearman},
+                               {"quality_at_5_by_default_anchors", ra.quality5_anchors},
+                               {"at_least_default_at_5_by_default_anchors", ra.at_least_default5_anchors},
                                {"median_abs_log_error", ra.median_abs_log_error},
                                {"note", "held-out training problems; oracle = best of each problem's measured configs"}};
     model = std::make_unique<MlpModel>(std::move(with));

@@ -720,6 +720,12 @@ TEST(RankAgreement, AtLeastAsFastAsDefaultKnownAnswers) {
   const auto r = rank_agreement(OthersFirst(), all);
   EXPECT_NEAR(r.at_least_default5, 2.0 / 3.0, 1e-12);
   EXPECT_NEAR(r.quality5, std::cbrt(1.0 * (10.0 / 12.0) * (18.065 / 24.754)), 1e-12);
+  // With DEFAULT anchors: a = 0 is the plain top 5; with one anchor the top 4 others and a DEFAULT
+  // config: never slower than the list, and problem 1's best (a DEFAULT config, 10 us) is found.
+  EXPECT_EQ(r.quality5_anchors[0], r.quality5);
+  EXPECT_EQ(r.at_least_default5_anchors[0], r.at_least_default5);
+  EXPECT_NEAR(r.at_least_default5_anchors[1], 1.0, 1e-12);
+  EXPECT_NEAR(r.quality5_anchors[1], std::cbrt(1.0 * 1.0 * (18.065 / 24.754)), 1e-12);
   // Training computes the DEFAULT-list times once and passes them to every epoch's call.
   const auto times = default_list_times(all);
   EXPECT_EQ(times, (std::vector<double>{10.0, 10.0, 24.754}));
