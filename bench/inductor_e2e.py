@@ -12,7 +12,7 @@ compiled into the kernels):
   gemmsift-1/3/5/DEFAULT  gemmsift.inductor.install(benchmark_space=k) with --model (default: the
                     shipped model for the device) and Inductor's own timer (benchmark_timer=
                     "inductor"); gemmsift-5t (or -5x2t): with gemmsift's timer, install()'s default;
-                    gemmsift-5x2: with benchmark_passes=2
+                    gemmsift-5x2: with benchmark_passes=2; gemmsift-5a2t: with 2 DEFAULT anchors
   gemmsift-alt-1/3/5/DEFAULT  the same with --alt-model (two models compared in one run)
   exhaustive-best   the best config of the problem's full EXHAUSTIVE measurement in data/ (the
                     harness's), pinned through a lookup table (with the model's top 1 and ATen):
@@ -87,15 +87,17 @@ def all_methods(rows):
 
 
 def gemmsift_settings(method):
-    """gemmsift-K[xP][t] (or gemmsift-alt-...) -> install() arguments: benchmark_space K; P passes
-    (benchmark_passes); t: gemmsift's timer, else Inductor's (benchmark_timer, named either way:
-    gemmsift-5 keeps the meaning it had in the runs before gemmsift's timer became the default).
-    ValueError for anything else."""
-    spec = re.fullmatch(r"(\d+|DEFAULT|SAME|fast)(?:x(\d+))?(t?)", method.rsplit("-", 1)[1])
+    """gemmsift-K[xP][aN][t] (or gemmsift-alt-...) -> install() arguments: benchmark_space K; P
+    passes (benchmark_passes); N DEFAULT anchors (anchors); t: gemmsift's timer, else Inductor's
+    (benchmark_timer, named either way: gemmsift-5 keeps the meaning it had in the runs before
+    gemmsift's timer became the default). ValueError for anything else."""
+    spec = re.fullmatch(r"(\d+|DEFAULT|SAME|fast)(?:x(\d+))?(?:a(\d+))?(t?)", method.rsplit("-", 1)[1])
     if not method.startswith("gemmsift-") or spec is None:
-        raise ValueError(f"not a gemmsift method: {method} (gemmsift-K, gemmsift-KxP, gemmsift-Kt, gemmsift-KxPt)")
-    space, passes, timer = spec.groups()
+        raise ValueError(f"not a gemmsift method: {method} (gemmsift-K, gemmsift-KxP, gemmsift-KaN, gemmsift-Kt, "
+                         "gemmsift-KxPaNt)")
+    space, passes, anchors, timer = spec.groups()
     return {"benchmark_space": space, "benchmark_passes": int(passes) if passes else None,
+            "anchors": int(anchors) if anchors else None,
             "benchmark_timer": "gemmsift" if timer else "inductor"}
 
 

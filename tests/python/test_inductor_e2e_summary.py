@@ -132,11 +132,18 @@ def test_without_a_gpu_to_name_the_run_asks_for_data(tmp_path):
 
 
 def test_gemmsift_methods_name_their_settings(tmp_path):
-    assert e2e.gemmsift_settings("gemmsift-5") == {"benchmark_space": "5", "benchmark_passes": None, "benchmark_timer": "inductor"}
-    assert e2e.gemmsift_settings("gemmsift-5x2") == {"benchmark_space": "5", "benchmark_passes": 2, "benchmark_timer": "inductor"}
-    assert e2e.gemmsift_settings("gemmsift-alt-3t") == {"benchmark_space": "3", "benchmark_passes": None, "benchmark_timer": "gemmsift"}
+    assert e2e.gemmsift_settings("gemmsift-5") == {"benchmark_space": "5", "benchmark_passes": None, "anchors": None,
+                                                   "benchmark_timer": "inductor"}
+    assert e2e.gemmsift_settings("gemmsift-5x2") == {"benchmark_space": "5", "benchmark_passes": 2, "anchors": None,
+                                                     "benchmark_timer": "inductor"}
+    assert e2e.gemmsift_settings("gemmsift-alt-3t") == {"benchmark_space": "3", "benchmark_passes": None, "anchors": None,
+                                                        "benchmark_timer": "gemmsift"}
+    assert e2e.gemmsift_settings("gemmsift-5a2t") == {"benchmark_space": "5", "benchmark_passes": None, "anchors": 2,
+                                                      "benchmark_timer": "gemmsift"}
+    assert e2e.gemmsift_settings("gemmsift-5x2a1")["anchors"] == 1
     assert e2e.gemmsift_settings("gemmsift-fast")["benchmark_space"] == "fast"
-    assert e2e.gemmsift_settings("gemmsift-DEFAULTx3t") == {"benchmark_space": "DEFAULT", "benchmark_passes": 3, "benchmark_timer": "gemmsift"}
+    assert e2e.gemmsift_settings("gemmsift-DEFAULTx3t") == {"benchmark_space": "DEFAULT", "benchmark_passes": 3,
+                                                            "anchors": None, "benchmark_timer": "gemmsift"}
     for bad in ("gemmsift-5y", "gemmsift-x2", "gemmsift-5x", "stock-5", "gemmsift-5tt"):
         with pytest.raises(ValueError, match="not a gemmsift method"):
             e2e.gemmsift_settings(bad)
