@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <random>
-#include <unordered_set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "gemmsift/selector.h"
 #include "gemmsift/space.h"

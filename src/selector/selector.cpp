@@ -99,9 +99,11 @@ Selection Selector::select(const Problem& problem) const {
   Selection sel;
   sel.problem = problem;
   const auto space = search_space(problem, options_.search_space, options_.space_options);
-  sel.default_count = options_.search_space == SpaceKind::DEFAULT
-                          ? space.size()
-                          : search_space(problem, SpaceKind::DEFAULT, options_.space_options).size();
+  // Inductor's DEFAULT list: its size is reported, and its configs are the anchors' pool.
+  const auto default_list = options_.search_space == SpaceKind::DEFAULT
+                                ? space
+                                : search_space(problem, SpaceKind::DEFAULT, options_.space_options);
+  sel.default_count = default_list.size();
 
   std::unordered_set<Config, ConfigHash> chosen;
   if (pinned_) {
@@ -159,12 +161,9 @@ Selection Selector::select(const Problem& problem) const {
     std::vector<Config> ranked;
     ranked.reserve(order.size());
     for (std::size_t i : order) ranked.push_back(space[i]);
-    std::unordered_set<Config, ConfigHash> default_list;
+    const std::unordered_set<Config, ConfigHash> in_default(default_list.begin(), default_list.end());
     const int anchors = options_.search_space == SpaceKind::EXHAUSTIVE ? options_.anchors : 0;
-    if (anchors > 0) {
-      for (const Config& c : search_space(problem, SpaceKind::DEFAULT, options_.space_options)) default_list.insert(c);
-    }
-    const auto picks = model_picks(ranked, k, anchors, [&](const Config& c) { return default_list.count(c) > 0; },
+    const auto picks = model_picks(ranked, k, anchors, [&](const Config& c) { return in_default.count(c) > 0; },
                                    [&](const Config& c) { return chosen.count(c) > 0; });
     for (const Pick& p : picks) {
       const std::size_t i = order[p.index];

@@ -171,9 +171,9 @@ def main(argv=None):
                                on_duplicate=lambda part, key: log(f"{part}: problem {key} is in an earlier part too; "
                                                                   "the earlier part's rows are kept"))
     with open(dataset.sidecar_path(out)) as f:
-        done = json.load(f)["problems"]
-    log(f"wrote {out}: {rows} rows, {done}/{len(problems)} problems"
-        + ("" if done == len(problems) else " (partial: rerun the same command to resume)"))
+        written = json.load(f)["problems"]
+    log(f"wrote {out}: {rows} rows, {written}/{len(problems)} problems"
+        + ("" if written == len(problems) else " (partial: rerun the same command to resume)"))
     return 1 if any(rcs) else 0
 
 
