@@ -1,5 +1,5 @@
 # Sourced by the device jobs that run Inductor (job_inductor.sh, job_train_e2e.sh,
-# job_literal_check.sh, job_ptxas_probe.sh, job_order_probe.sh): the carried
+# job_literal_check.sh, job_ptxas_probe.sh, job_order_probe.sh, job_agreement.sh): the carried
 # library (tools/gpu/prepare_carry.sh) on the paths, unbuffered Python, then the machine's GPUs,
 # driver and versions printed first, for the record.
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry

@@ -19,6 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
 import gemmsift  # noqa: E402
+import gemmsift.inductor  # noqa: E402
 from gemmsift import Config, Problem  # noqa: E402
 from gemmsift.collect import kernel  # noqa: E402
 from gemmsift.collect.harness import TOLERANCE, compile_all  # noqa: E402
@@ -37,6 +38,16 @@ NOISE_SHAPE = (2048, 2048, 2048)
 # GEMMSIFT_VALIDATE_LITERAL=1: every check runs the kernel with M, N and K compiled in
 # (`python -m gemmsift.collect --literal-sizes`, Inductor's way) instead of as arguments.
 LITERAL = os.environ.get("GEMMSIFT_VALIDATE_LITERAL", "0") == "1"
+# GEMMSIFT_VALIDATE_INDUCTOR_TIMER=gemmsift: Inductor's autotuning of its DEFAULT list times the
+# choices with gemmsift's timer (gemmsift.inductor.install(benchmark_space="SAME",
+# benchmark_timer="gemmsift"): the list, the kernels and the autotuning stay Inductor's), to tell
+# Inductor's timing error apart from the harness's. GEMMSIFT_VALIDATE_INDUCTOR_RUNS=N: Inductor
+# autotunes each shape N times (compiled anew each time); each config's median of the N timings
+# is compared.
+INDUCTOR_TIMER = os.environ.get("GEMMSIFT_VALIDATE_INDUCTOR_TIMER", "inductor")
+if INDUCTOR_TIMER not in ("inductor", "gemmsift"):
+    sys.exit(f"GEMMSIFT_VALIDATE_INDUCTOR_TIMER must be inductor or gemmsift, got {INDUCTOR_TIMER!r}")
+INDUCTOR_RUNS = int(os.environ.get("GEMMSIFT_VALIDATE_INDUCTOR_RUNS", "1"))
 
 
 def precompile():
@@ -107,11 +118,14 @@ def inductor_timings(m, n, k, layout):
 
 def compare_with_inductor(shapes, layout="NT"):
     timer = autotune_timer(torch.cuda.current_device())  # Inductor's settings
+    if INDUCTOR_TIMER == "gemmsift":
+        gemmsift.inductor.install(benchmark_space="SAME", benchmark_timer="gemmsift")
     out = []
     for (m, n, k) in shapes:
         t0 = time.time()
-        ind = inductor_timings(m, n, k, layout)
+        runs = [inductor_timings(m, n, k, layout) for _ in range(INDUCTOR_RUNS)]
         t_ind = time.time() - t0
+        ind = {c_: statistics.median(r.get(c_, math.inf) for r in runs) for c_ in runs[0]}
         a, b, c = kernel.operands(m, n, k, "bf16", layout, seed=1)
         mine = {}
         skipped = []
@@ -137,7 +151,10 @@ def compare_with_inductor(shapes, layout="NT"):
                     "ours_time_of_inductor_best_us": mine[best_ind],
                     "winner_within_2pct": mine[best_ind] <= 1.02 * mine[best_mine],
                     "inductor_seconds": round(t_ind, 1), "skipped": skipped,
-                    "pairs": [[str(c_), ind[c_], mine[c_]] for c_ in cfgs]})
+                    "pairs": [[str(c_), ind[c_], mine[c_]] for c_ in cfgs],
+                    "inductor_runs": [[r.get(c_) for r in runs] for c_ in cfgs]})
+    if INDUCTOR_TIMER == "gemmsift":
+        gemmsift.inductor.uninstall()
     return out
 
 
@@ -166,7 +183,8 @@ def noise(shape=NOISE_SHAPE, repeats=5, layout="NT"):
 def main(out_path):
     res = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
            "triton": __import__("triton").__version__,
-           "kernel_sizes": "literal" if LITERAL else "arguments"}
+           "kernel_sizes": "literal" if LITERAL else "arguments",
+           "inductor_timer": INDUCTOR_TIMER, "inductor_runs": INDUCTOR_RUNS}
     t0 = time.time()
     precompile()
     res["correctness"] = check_correctness() if not os.environ.get("GEMMSIFT_VALIDATE_SKIP_CORRECTNESS") else []
