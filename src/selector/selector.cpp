@@ -161,8 +161,9 @@ Selection Selector::select(const Problem& problem) const {
     std::vector<Config> ranked;
     ranked.reserve(order.size());
     for (std::size_t i : order) ranked.push_back(space[i]);
-    const std::unordered_set<Config, ConfigHash> in_default(default_list.begin(), default_list.end());
     const int anchors = options_.search_space == SpaceKind::EXHAUSTIVE ? options_.anchors : 0;
+    std::unordered_set<Config, ConfigHash> in_default;  // the anchors' pool: only asked for with anchors
+    if (anchors > 0) in_default.insert(default_list.begin(), default_list.end());
     const auto picks = model_picks(ranked, k, anchors, [&](const Config& c) { return in_default.count(c) > 0; },
                                    [&](const Config& c) { return chosen.count(c) > 0; });
     for (const Pick& p : picks) {
