@@ -6,6 +6,8 @@ gemmsift's triton_mm with some of M, N, K and the strides made constexprs (varia
 triton_mm's own source; GEMMSIFT_PROBE_VARIANTS picks them by name). Copies Inductor's generated kernels of the first shape.
 
     python3 tools/gpu/kernel_literal_probe.py OUTDIR   [GEMMSIFT_PROBE_SHAPES=4096x4096x4096,...]
+                                                       [GEMMSIFT_PROBE_CONFIGS=128x128x64x8x3x4,...]
+                                                       [GEMMSIFT_PROBE_ROUNDS=3: interleaved rounds, each printed]
 """
 
 import os
@@ -26,9 +28,13 @@ if os.environ.get("GEMMSIFT_PROBE_SHAPES"):
     SHAPES = [tuple(map(int, s.split("x"))) for s in os.environ["GEMMSIFT_PROBE_SHAPES"].split(",")]
 CONFIGS = [Config(128, 128, 64, 8, 3, 4), Config(128, 128, 64, 8, 5, 8), Config(64, 128, 128, 8, 4, 4),
            Config(64, 64, 64, 8, 3, 8)]
+if os.environ.get("GEMMSIFT_PROBE_CONFIGS"):  # e.g. 64x128x64x8x3x4,...: BLOCK_M x N x K x GROUP_M x stages x warps
+    CONFIGS = [Config(*map(int, c.split("x"))) for c in os.environ["GEMMSIFT_PROBE_CONFIGS"].split(",")]
 VARIANTS = {"M N K literal": {"M", "N", "K"}, "K literal": {"K"}, "M N literal": {"M", "N"},
             "strides literal": {"stride_am", "stride_ak", "stride_bk", "stride_bn", "stride_cm", "stride_cn"}}
 VARIANTS["all literal"] = VARIANTS["M N K literal"] | VARIANTS["strides literal"]
+OTHER_TENSORS = {}  # GEMMSIFT_PROBE_OTHER_TENSORS=1: also time triton_mm on a second set of operands
+ROUNDS = int(os.environ.get("GEMMSIFT_PROBE_ROUNDS", "1"))  # > 1: every round's time printed too
 if os.environ.get("GEMMSIFT_PROBE_VARIANTS"):
     VARIANTS = {v: VARIANTS[v] for v in os.environ["GEMMSIFT_PROBE_VARIANTS"].split(",")}
 
@@ -58,22 +64,40 @@ def main(out_dir):
             os.system(f"cd {os.environ.get('TORCHINDUCTOR_CACHE_DIR', '/tmp')} && grep -rl 'def triton_mm' --include=*.py . "
                       f"| head -40 | tar czf {out_dir}/inductor_kernels_{m}x{n}x{k}.tar.gz -T - 2>/dev/null")
         a, b, c = kernel.operands(m, n, k, "bf16", "NT", seed=1)
+        if os.environ.get("GEMMSIFT_PROBE_OTHER_TENSORS"):
+            OTHER_TENSORS[(m, n, k)] = kernel.operands(m, n, k, "bf16", "NT", seed=2)
         header = f"{m}x{n}x{k} NT bf16 (us, min of 2 timings)"
         lines.append(f"{header:>40} {'Inductor':>9}" + "".join(f"{name:>16}" for name in kernels))
         for cfg in CONFIGS:
             fns = {"Inductor": ind[cfg][1]} if cfg in ind else {}
             fns.update({name: launcher(fn, a, b, c, cfg) for name, fn in kernels.items()})
-            times = {}
+            if OTHER_TENSORS:  # triton_mm once more on operands allocated after all the others
+                fns["ours, other tensors"] = launcher(kernels["ours"], *OTHER_TENSORS[(m, n, k)], cfg)
             for name, fn in fns.items():
                 try:
                     first_call(fn)
                 except Exception as e:
                     print(f"{cfg} {name}: {type(e).__name__}: {str(e)[:200]}", flush=True)
-            for name, fn in fns.items():
+            regs = {}
+            for name in kernels:
                 try:
-                    times[name] = min(timer.time(fn)[1] for _ in range(2))
-                except Exception:
-                    times[name] = float("nan")
+                    compiled = fns[name]()  # Triton's launch returns the compiled kernel
+                    regs[name] = f"{getattr(compiled, 'n_regs', '?')} regs {getattr(compiled, 'n_spills', '?')} spills"
+                except Exception as e:
+                    regs[name] = type(e).__name__
+            rounds = {name: [] for name in fns}
+            for _ in range(ROUNDS):  # interleaved: each round times every function once
+                for name, fn in fns.items():
+                    try:
+                        rounds[name].append(min(timer.time(fn)[1] for _ in range(2)))
+                    except Exception:
+                        rounds[name].append(float("nan"))
+            times = {name: min(ts) for name, ts in rounds.items()}
+            if ROUNDS > 1 or os.environ.get("GEMMSIFT_PROBE_REGS"):
+                lines.append(f"{str(cfg):>40} rounds: " + "; ".join(f"{name} " + "/".join(f"{t:.1f}" for t in ts)
+                                                                   for name, ts in rounds.items()))
+                lines.append(f"{str(cfg):>40} compiled: " + "; ".join(f"{name} {r}" for name, r in regs.items()))
+                print("\n".join(lines[-2:]), flush=True)
             lines.append(f"{str(cfg):>40} " + "".join(f"{times.get(name, float('nan')):>9.1f}" if name == "Inductor"
                                                       else f"{times[name]:>16.1f}" for name in ["Inductor"] + list(kernels)))
             print(lines[-1], flush=True)
