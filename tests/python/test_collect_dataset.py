@@ -168,3 +168,32 @@ def test_history_carries_over_resumed_files(tmp_path):
     assert len(got) == 2 and got[1] == this
     assert got[0]["date"] == base["date"] and got[0]["problems"] == 7
     assert "compiled 5 of 9 variants in 1.5 s, timed for 2.5 s" in got[0]["what"] and "old.csv.gz" in got[0]["what"]
+
+
+def test_resume_refuses_a_dataset_built_by_another_ptxas(tmp_path):
+    """The run's ptxas (its version line) must be the one the source's sidecar names; a sidecar that
+    names none (before session 13) is taken, with a message saying so."""
+    (tmp_path / "parts").mkdir()
+    base = {"format": "gemmsift-dataset", "format_version": 1, "device": DEV, "sm_count": 132,
+            "torch": "2.11.0", "triton": "3.6.0", "cuda": "13.0", "timing": {"method": "test"}, "date": "2026-11-29"}
+    v12, v13 = "Cuda compilation tools, release 12.8, V12.8.93", "Cuda compilation tools, release 13.0, V13.0.88"
+    want = {("mm", "bf16", "NT", 32, 64, 64, 1)}
+    seeded = str(tmp_path / "parts" / "x.shard0of1.resumed.csv")
+    files = {}
+    for name, meta in {"old": base, "v12": dict(base, ptxas={"path": "/b/ptxas", "source": "bundled", "version": v12}),
+                       "v13": dict(base, ptxas={"path": "/t/ptxas", "source": "TRITON_PTXAS_PATH", "version": v13})}.items():
+        part = str(tmp_path / f"{name}.part.csv")
+        dataset.append_problem(part, [row(32, 2, t=9.5)])
+        files[name] = str(tmp_path / f"{name}.csv.gz")
+        dataset.merge_parts(part, files[name], meta)
+    assert dataset.ptxas_of(files["v13"]) == v13 and dataset.ptxas_of(files["old"]) is None
+    assert dataset.seed_part([files["v13"]], seeded, DEV, want, ptxas=v13) == want
+    assert dataset.seed_part([files["v12"]], seeded, DEV, want) == want  # ptxas=None: not checked
+    try:
+        dataset.seed_part([files["v12"]], seeded, DEV, want, ptxas=v13)
+        raise AssertionError("a dataset built by another ptxas resumed the run")
+    except ValueError as e:
+        assert files["v12"] in str(e) and "12.8" in str(e) and "13.0" in str(e) and "--ptxas" in str(e)
+    said = []
+    assert dataset.seed_part([files["old"]], seeded, DEV, want, ptxas=v13, warn=said.append) == want
+    assert len(said) == 1 and files["old"] in said[0] and "does not say which ptxas" in said[0]

@@ -7,6 +7,9 @@
 # its problems are kept and not timed again (RESUME=0: measure everything anew; RESUME_DIR=DIR: look
 # in DIR instead of data/). COLLECT_FLAGS is added to every collection, e.g. "--literal-sizes"
 # (Inductor's kernel; resume only from datasets of that kernel, e.g. RESUME_DIR=data/literal).
+# Since session 16 the collector builds with torch's ptxas (as Inductor) unless told --ptxas triton,
+# and every dataset in data/ and data/literal/ was built by Triton's bundled one: resuming one of
+# them needs COLLECT_FLAGS="... --ptxas triton" (the collector refuses otherwise, naming the file).
 # Needs .device-carry (tools/gpu/prepare_carry.sh). Datasets, their sidecars and one log under $OUT.
 set -u
 export PYTHONUNBUFFERED=1 PYTHONPATH=$PWD/python LD_LIBRARY_PATH=$PWD/.device-carry

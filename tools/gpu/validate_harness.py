@@ -24,6 +24,7 @@ from gemmsift import Config, Problem  # noqa: E402
 from gemmsift.collect import kernel  # noqa: E402
 from gemmsift.collect.harness import TOLERANCE, compile_all  # noqa: E402
 from gemmsift.collect.timing import Timer, autotune_timer  # noqa: E402
+from gemmsift.collect.toolchain import ptxas_in_use, use_inductor_ptxas  # noqa: E402
 from gemmsift.inductor import config_of_description  # noqa: E402
 from gemmsift.stats import spearman  # noqa: E402
 
@@ -35,8 +36,15 @@ INDUCTOR_SHAPES = [(2048, 2048, 2048), (4096, 4096, 4096), (1024, 4096, 11008), 
 if os.environ.get("GEMMSIFT_VALIDATE_SHAPES"):
     INDUCTOR_SHAPES = [tuple(map(int, s.split("x"))) for s in os.environ["GEMMSIFT_VALIDATE_SHAPES"].split(",")]
 NOISE_SHAPE = (2048, 2048, 2048)
-# GEMMSIFT_VALIDATE_LITERAL=1: every check runs the kernel with M, N and K compiled in
+# GEMMSIFT_VALIDATE_LITERAL=1: every check runs the kernel with M, N, K and the strides compiled in
 # (`python -m gemmsift.collect --literal-sizes`, Inductor's way) instead of as arguments.
+# GEMMSIFT_VALIDATE_PTXAS=triton: leave the ptxas to Triton (TRITON_PTXAS_PATH, else its bundled
+# one) instead of torch's, which Inductor's compiles use (`--ptxas` of the collector); before
+# session 16 the harness's kernels were built by Triton's and Inductor's by torch's, once Inductor
+# had set the variable in the process.
+PTXAS = os.environ.get("GEMMSIFT_VALIDATE_PTXAS", "inductor")
+if PTXAS == "inductor":
+    use_inductor_ptxas()
 LITERAL = os.environ.get("GEMMSIFT_VALIDATE_LITERAL", "0") == "1"
 # GEMMSIFT_VALIDATE_INDUCTOR_TIMER=gemmsift: Inductor's autotuning of its DEFAULT list times the
 # choices with gemmsift's timer (gemmsift.inductor.install(benchmark_space="SAME",
@@ -184,7 +192,7 @@ def main(out_path):
     res = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__,
            "triton": __import__("triton").__version__,
            "kernel_sizes": "literal" if LITERAL else "arguments",
-           "inductor_timer": INDUCTOR_TIMER, "inductor_runs": INDUCTOR_RUNS}
+           "inductor_timer": INDUCTOR_TIMER, "inductor_runs": INDUCTOR_RUNS, "ptxas": ptxas_in_use()}
     t0 = time.time()
     precompile()
     res["correctness"] = check_correctness() if not os.environ.get("GEMMSIFT_VALIDATE_SKIP_CORRECTNESS") else []

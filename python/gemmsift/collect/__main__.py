@@ -8,6 +8,7 @@ import sys
 import time
 
 from .. import Problem
+from . import toolchain
 
 
 def parse_args(argv):
@@ -23,8 +24,13 @@ def parse_args(argv):
                     help="configs per problem: 0 = the full pruned EXHAUSTIVE space, else DEFAULT + random rest")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--literal-sizes", action="store_true",
-                    help="compile M, N and K into each kernel, as Inductor does (one compile per problem and "
-                         "config; faster large-tile kernels on large problems, docs/collection.md)")
+                    help="compile M, N, K and the strides into each kernel, as Inductor does (one compile per "
+                         "problem and config; faster large-tile kernels on large problems, and on strides that "
+                         "are not multiples of 16 up to 20 times faster kernels, docs/collection.md)")
+    ap.add_argument("--ptxas", default="inductor", choices=["inductor", "triton"],
+                    help="inductor (default): torch's ptxas, as Inductor's compiles (unless TRITON_PTXAS_PATH "
+                         "is set); triton: Triton's own choice (TRITON_PTXAS_PATH, else its bundled ptxas), "
+                         "as the datasets collected before session 16")
     ap.add_argument("--jobs", type=int, default=os.cpu_count(), help="compile processes")
     ap.add_argument("--estimation-iters", type=int, default=2)
     ap.add_argument("--max-iters", type=int, default=10, help="timed launches per config at most")
@@ -57,6 +63,8 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     os.makedirs(os.path.join(args.out, "parts"), exist_ok=True)
     os.environ.setdefault("TRITON_CACHE_DIR", os.path.join(args.out, "triton_cache"))
+    if args.ptxas == "inductor":  # before anything compiles; the compile and timing processes inherit it
+        toolchain.use_inductor_ptxas()
     import torch  # after TRITON_CACHE_DIR is set
 
     from . import dataset, harness
@@ -98,7 +106,8 @@ def main(argv=None):
     if args.resume_from:
         try:
             done = dataset.seed_part(args.resume_from, seeded, meta["device"], {dataset.key_of(p) for p in problems},
-                                     dataset.KERNEL_SIZES[args.literal_sizes], skip=own)
+                                     dataset.KERNEL_SIZES[args.literal_sizes], skip=own,
+                                     ptxas=meta["ptxas"].get("version"), warn=log)
         except (OSError, ValueError) as e:
             raise SystemExit(f"--resume-from: {e}")
         log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured")

@@ -187,22 +187,48 @@ def kernel_sizes_of(dataset_path):
     return meta.get("kernel_sizes", KERNEL_SIZES[False])
 
 
-def seed_part(sources, part_path, device, keys, kernel_sizes=KERNEL_SIZES[False], skip=frozenset()):
+def ptxas_of(dataset_path):
+    """The ptxas version line the dataset's sidecar records (None: no sidecar, or one written
+    before session 13, which did not say; those datasets were built by Triton's bundled ptxas)."""
+    try:
+        with open(sidecar_path(dataset_path)) as f:
+            meta = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{sidecar_path(dataset_path)}: cannot read the sidecar: {e}")
+    ptxas = meta.get("ptxas")
+    return ptxas.get("version") if isinstance(ptxas, dict) else None
+
+
+def seed_part(sources, part_path, device, keys, kernel_sizes=KERNEL_SIZES[False], skip=frozenset(),
+              ptxas=None, warn=None):
     """Copies the rows of earlier datasets (`sources`, .csv or .csv.gz) whose problem is in `keys`
     (problem_key tuples) into the part file `part_path`, so that a run on a fresh machine resumes
     from them: those problems are not timed again, and the merge keeps their rows. A problem comes
     from the first source that has it, and not at all when it is in `skip` (the problems the run's
     own part files already hold, from an earlier call with the same output folder). Every row must
     come from `device`, the run's GPU, and every source's kernel must take the sizes as the run's
-    does (`kernel_sizes`; the two kernels' times differ). Overwrites `part_path`; returns the keys
-    of the problems seeded.
-    Raises ValueError naming the file (and line) for a foreign header, device or kernel."""
+    does (`kernel_sizes`; the two kernels' times differ), built by the run's ptxas (`ptxas`, its
+    version line; None: not checked): a source whose sidecar names another ptxas is refused, one
+    whose sidecar names none is taken with a message to `warn`. Overwrites `part_path`; returns
+    the keys of the problems seeded.
+    Raises ValueError naming the file (and line) for a foreign header, device, kernel or ptxas."""
     rows, taken = [], set(skip)
     for src in sources:
         theirs = kernel_sizes_of(src)
         if theirs != kernel_sizes:
             raise ValueError(f"{src}: measured with the sizes as {theirs}, this run's kernel takes them as "
                              f"{kernel_sizes} (--literal-sizes): the two kernels' times differ")
+        if ptxas is not None:
+            built_by = ptxas_of(src)
+            if built_by is None:
+                if warn:
+                    warn(f"{src}: its sidecar does not say which ptxas built its kernels (before session 13: "
+                         f"Triton's bundled one); this run's is '{ptxas}'")
+            elif built_by != ptxas:
+                raise ValueError(f"{src}: its kernels were built by ptxas '{built_by}', this run's by '{ptxas}' "
+                                 "(--ptxas): spilling configs run up to 2.5 times slower with one than the other")
         opener = gzip.open if src.endswith(".gz") else open
         with opener(src, "rt", newline="") as f:
             reader = csv.DictReader(f)
