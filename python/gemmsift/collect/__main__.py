@@ -150,6 +150,7 @@ def main(argv=None):
         "format": "gemmsift-dataset", "format_version": 1, "name": name, "shapes_file": args.shapes,
         "shard": args.shard, "gpus": gpus, "dtype": args.dtype, "layout": args.layout,
         "sample": args.sample, "seed": args.seed, "kernel_sizes": dataset.KERNEL_SIZES[args.literal_sizes],
+        "ptxas_choice": args.ptxas,  # how `ptxas` (from harness.environment) came to be: --ptxas
         "timing": {
             "method": "InductorBenchmarker-like: zero an L2-sized int32 buffer before every launch, one CUDA "
                       "event pair per launch, estimation launches then timed launches; min over all, median "
