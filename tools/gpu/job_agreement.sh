@@ -5,6 +5,9 @@
 # Inductor's autotuning (validate_harness.py's GEMMSIFT_VALIDATE_INDUCTOR_TIMER): is the one shape
 # that misses the bar (129x4097x513, Spearman 0.88-0.89 in sessions 12 and 13) a matter of
 # Inductor's timer? One GPU, about 5 minutes. Needs .device-carry (tools/gpu/prepare_carry.sh).
+# Session 16's answer: no, the ptxas and the literal strides (docs/collection.md); since then
+# validate_harness.py builds with Inductor's ptxas and the literal kernel compiles the strides in,
+# and `SHAPES=<11 shapes> TIMERS=inductor` is the agreement check of record (2.5 minutes).
 # Under $OUT: the two JSON files and their logs. SHAPES=MxNxK,... and TIMERS="inductor gemmsift"
 # narrow it (session 16: the first pass took 5.4 minutes, so the two do not fit one call).
 set -u

@@ -26,7 +26,7 @@ def parse_args(argv):
     ap.add_argument("--literal-sizes", action="store_true",
                     help="compile M, N, K and the strides into each kernel, as Inductor does (one compile per "
                          "problem and config; faster large-tile kernels on large problems, and on strides that "
-                         "are not multiples of 16 up to 20 times faster kernels, docs/collection.md)")
+                         "are not multiples of 16 up to 23 times faster kernels, docs/collection.md)")
     ap.add_argument("--ptxas", default="inductor", choices=["inductor", "triton"],
                     help="inductor (default): torch's ptxas, as Inductor's compiles (unless TRITON_PTXAS_PATH "
                          "is set); triton: Triton's own choice (TRITON_PTXAS_PATH, else its bundled ptxas), "
