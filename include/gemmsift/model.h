@@ -48,7 +48,19 @@ struct ModelOptions {
   // For the "auto" spec when no shipped model matches: true, the analytical model (with a
   // warning); false, an Error(not_found) naming the device, dtype and folders searched.
   bool auto_fallback = true;
+  // How a learned model whose training data measured the kernel that takes the sizes as arguments
+  // (training.kernel_sizes "arguments", and models that do not say) scores a problem with a
+  // leading stride that is even but not a multiple of 16 (even_stride_off16): "learned" (default:
+  // its networks) or "analytical" (its base analytical model, which counts alignment in bytes).
+  // There that kernel spills where Inductor's does not, up to 23 times slower, and the learned
+  // ranking followed it (docs/inductor.md, session 16). Models trained on literal-size data score
+  // every problem with their networks either way.
+  std::string off16 = "learned";
 };
+
+// Whether a leading stride of the problem (A's: K, or M when A is transposed; B's: N, or K when B
+// is transposed; C's: N) is even but not a multiple of 16.
+bool even_stride_off16(const Problem& problem) noexcept;
 
 using ModelFactory = std::function<std::unique_ptr<PerformanceModel>(
     const std::vector<std::pair<std::string, std::string>>& params, const ModelOptions&)>;

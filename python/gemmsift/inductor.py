@@ -43,8 +43,8 @@ from .errors import MismatchError
 from .triton import _DTYPES, _triton_version, config_from_kwargs, operand_letter
 
 __all__ = ["install", "uninstall", "installed", "Settings", "Hook", "parse_benchmark_space", "parse_anchors",
-           "parse_benchmark_timer", "parse_model_mismatch", "settings_from_env", "resolve_settings", "ENV",
-           "TIMERS", "MISMATCH_POLICIES"]
+           "parse_benchmark_timer", "parse_model_mismatch", "parse_off16", "settings_from_env",
+           "resolve_settings", "ENV", "TIMERS", "MISMATCH_POLICIES", "OFF16_POLICIES"]
 
 ENV = {
     "benchmark_space": "GEMMSIFT_BENCHMARK_SPACE",
@@ -55,6 +55,7 @@ ENV = {
     "benchmark_timer": "GEMMSIFT_BENCHMARK_TIMER",
     "model_mismatch": "GEMMSIFT_MODEL_MISMATCH",
     "anchors": "GEMMSIFT_ANCHORS",
+    "off16": "GEMMSIFT_OFF16",
 }
 
 # Who times the choices of an autotune list that holds Triton mm choices: Inductor's own
@@ -64,6 +65,12 @@ TIMERS = ("inductor", "gemmsift")
 # What a model trained on another GPU or Triton version does: "refuse" (Inductor keeps its stock
 # configs, one warning) or "warn" (used, the library warns once per model file and reason).
 MISMATCH_POLICIES = ("refuse", "warn")
+
+# How a learned model trained on the arguments kernel's data scores a problem with a leading stride
+# that is even but not a multiple of 16: "learned" (its networks) or "analytical" (the analytical
+# model, which ranked the two such problems measured far closer to Inductor's own timings;
+# docs/inductor.md, session 16).
+OFF16_POLICIES = ("learned", "analytical")
 
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
@@ -108,6 +115,13 @@ def parse_model_mismatch(value: Any) -> str:
     raise ValueError(f"model_mismatch must be one of {', '.join(MISMATCH_POLICIES)}, got {value!r}")
 
 
+def parse_off16(value: Any) -> str:
+    """"learned" or "analytical" (any case)."""
+    if isinstance(value, str) and value.strip().lower() in OFF16_POLICIES:
+        return value.strip().lower()
+    raise ValueError(f"off16 must be one of {', '.join(OFF16_POLICIES)}, got {value!r}")
+
+
 def parse_benchmark_space(value: Any) -> BenchmarkSpace:
     """5, "5", "DEFAULT", "SAME", "fast" (any case) -> a positive int or "DEFAULT"/"SAME"/"fast"."""
     if isinstance(value, bool):
@@ -148,6 +162,9 @@ class Settings:
     # DEFAULT anchors: of the k configs, this many (at most k - 1) are the DEFAULT-list configs the
     # model ranks highest, so the pick is less often slower than stock DEFAULT (docs/results.md).
     anchors: int = 0
+    # "analytical": problems with a leading stride that is even but not a multiple of 16 are ranked
+    # by the analytical model when the learned model's data took the sizes as arguments (OFF16_POLICIES).
+    off16: str = "learned"
 
     def uuid(self) -> str:
         """Identifies these settings for Inductor's caches: the table's and model file's size and
@@ -164,7 +181,7 @@ class Settings:
         return json.dumps({"gemmsift": __version__, "benchmark_space": self.benchmark_space,
                            "lut": stamp(self.lut), "model": model, "record": bool(self.record),
                            "benchmark_passes": self.benchmark_passes, "benchmark_timer": self.benchmark_timer,
-                           "model_mismatch": self.model_mismatch, "anchors": self.anchors},
+                           "model_mismatch": self.model_mismatch, "anchors": self.anchors, "off16": self.off16},
                           sort_keys=True)
 
 
@@ -178,7 +195,7 @@ def settings_from_env(environ: Optional[Dict[str, str]] = None) -> Dict[str, Any
             continue
         parse = {"benchmark_space": parse_benchmark_space, "benchmark_passes": parse_benchmark_passes,
                  "benchmark_timer": parse_benchmark_timer, "model_mismatch": parse_model_mismatch,
-                 "anchors": parse_anchors}.get(field)
+                 "anchors": parse_anchors, "off16": parse_off16}.get(field)
         if parse is not None:
             try:
                 out[field] = parse(value)
@@ -193,9 +210,9 @@ def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Opti
                      model: Optional[str] = None, record: Optional[str] = None,
                      environ: Optional[Dict[str, str]] = None, benchmark_passes: Optional[int] = None,
                      benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None,
-                     anchors: Optional[int] = None) -> Settings:
+                     anchors: Optional[int] = None, off16: Optional[str] = None) -> Settings:
     """Arguments first, then the environment, then the defaults (k = 5, model "auto", 1 pass,
-    gemmsift's timer, a mismatched model refused, no DEFAULT anchors)."""
+    gemmsift's timer, a mismatched model refused, no DEFAULT anchors, off16 "learned")."""
     given = {"benchmark_space": parse_benchmark_space(benchmark_space) if benchmark_space is not None else None,
              "lut": os.fspath(lut) if lut is not None else None,
              "model": os.fspath(model) if model is not None else None,
@@ -203,7 +220,8 @@ def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Opti
              "benchmark_passes": parse_benchmark_passes(benchmark_passes) if benchmark_passes is not None else None,
              "benchmark_timer": parse_benchmark_timer(benchmark_timer) if benchmark_timer is not None else None,
              "model_mismatch": parse_model_mismatch(model_mismatch) if model_mismatch is not None else None,
-             "anchors": parse_anchors(anchors) if anchors is not None else None}
+             "anchors": parse_anchors(anchors) if anchors is not None else None,
+             "off16": parse_off16(off16) if off16 is not None else None}
     env = settings_from_env(environ)
     merged = {k: (v if v is not None else env.get(k)) for k, v in given.items()}
     return Settings(**{k: v for k, v in merged.items() if v is not None})
@@ -366,7 +384,7 @@ class Hook:
         Inductor beats a model that does not fit."""
         try:
             return Model(self.settings.model, mismatch_policy=self.settings.model_mismatch, expect_device=device or None,
-                         expect_triton=triton_version, dtype=dtype, auto_fallback=False)
+                         expect_triton=triton_version, dtype=dtype, auto_fallback=False, off16=self.settings.off16)
         except Exception as e:
             hint = " (model_mismatch='warn' uses it anyway)" if isinstance(e, MismatchError) else \
                 " (model='analytical' ranks with the analytical model instead)" if self.settings.model == "auto" else ""
@@ -811,7 +829,7 @@ def _current_device() -> str:
 def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str] = None,
             model: Optional[str] = None, record: Optional[str] = None, benchmark_passes: Optional[int] = None,
             benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None,
-            anchors: Optional[int] = None) -> Hook:
+            anchors: Optional[int] = None, off16: Optional[str] = None) -> Hook:
     """Puts gemmsift in front of Inductor's Triton mm autotuning (until uninstall()).
 
     benchmark_space: k (an int), "DEFAULT" (as many as Inductor's DEFAULT list has), "fast" (= 1),
@@ -826,14 +844,16 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     warns once and Inductor's timer takes over; "inductor" with 1 pass leaves Inductor's
     benchmarking unwrapped). model_mismatch: "refuse" (default) or "warn": a model trained on
     another GPU or Triton version is then used, with a warning. anchors: of the k configs, this
-    many (at most k - 1) are the DEFAULT-list configs the model ranks highest (default 0). Unset
-    arguments come from
+    many (at most k - 1) are the DEFAULT-list configs the model ranks highest (default 0). off16:
+    "learned" (default) or "analytical": how a learned model trained on the arguments kernel's data
+    ranks a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md).
+    Unset arguments come from
     GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves
     Inductor's stock behaviour."""
     arguments = dict(benchmark_space=benchmark_space, lut=lut, model=model, record=record,
                      benchmark_passes=benchmark_passes, benchmark_timer=benchmark_timer,
-                     model_mismatch=model_mismatch, anchors=anchors)
+                     model_mismatch=model_mismatch, anchors=anchors, off16=off16)
     resolve_settings(**arguments, environ={})  # a bad argument raises here
     try:
         settings = resolve_settings(**arguments)

@@ -84,7 +84,8 @@ def _letter(t: Any) -> str:
 
 def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str = "M", n: str = "N",
           k_arg: str = "K", a: str = "a_ptr", b: str = "b_ptr", dtype: Optional[str] = None,
-          layout: Optional[str] = None, device: Optional[str] = None, model_mismatch: str = "refuse") -> Callable:
+          layout: Optional[str] = None, device: Optional[str] = None, model_mismatch: str = "refuse",
+          off16: str = "learned") -> Callable:
     """An `early_config_prune(configs, named_args, **kwargs)` keeping the model's top k configs.
 
     k: an integer, or "fast" (= 1). model: a gemmsift model spec or file, or a Model; "auto" is the
@@ -95,13 +96,18 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
     column-major "T") unless dtype ("bf16", "fp16", "fp32") and layout ("NN", "NT", ...) are given.
     device: the device name (default: torch's name of the current device when torch is there).
     model_mismatch: "refuse" (default) or "warn": a model trained on another device or Triton
-    version is then used, with the library's warning.
+    version is then used, with the library's warning. off16: "learned" (default) or "analytical",
+    as for the Inductor hook (docs/inductor.md); a kernel that takes its strides as arguments, as
+    most @triton.autotune kernels do, is the kind the shipped models' data measured, so "learned"
+    suits it.
     """
     top = 1 if k == "fast" else int(k)
     if top < 1:
         raise ValueError(f"k must be at least 1 or 'fast', got {k!r}")
     if model_mismatch not in ("refuse", "warn"):
         raise ValueError(f"model_mismatch must be 'refuse' or 'warn', got {model_mismatch!r}")
+    if off16 not in ("learned", "analytical"):
+        raise ValueError(f"off16 must be 'learned' or 'analytical', got {off16!r}")
     state: Dict[str, Any] = {"model": model if isinstance(model, Model) else None, "warned": False}
 
     def warn_once(message: str) -> None:
@@ -135,7 +141,8 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
             problem = Problem(int(args[m]), int(args[n]), int(args[k_arg]), dtype=dt, layout=lay, device=dev or "")
             if state["model"] is None:  # refused when it does not fit: then every config is timed
                 state["model"] = Model(model, mismatch_policy=model_mismatch, expect_device=dev or None,
-                                       expect_triton=_triton_version(), dtype=dt, auto_fallback=False)
+                                       expect_triton=_triton_version(), dtype=dt, auto_fallback=False,
+                                       off16=off16)
             ours = [to_config(c) for c in configs]
             predicted = state["model"].estimate(problem, ours)
             order = sorted(range(len(configs)), key=lambda i: predicted[i])

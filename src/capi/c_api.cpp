@@ -222,13 +222,15 @@ int gs_model_create(const char* spec, const char* options_json, gs_model** out_m
     *out_model = nullptr;
     auto o = parse_options(options_json);
     gemmsift::detail::check_keys(o, "options",
-                                 {"mismatch_policy", "expect_device", "expect_triton", "dtype", "auto_fallback"});
+                                 {"mismatch_policy", "expect_device", "expect_triton", "dtype", "auto_fallback",
+                                  "off16"});
     gemmsift::ModelOptions mo;
     mo.mismatch_policy = string_option(o, "mismatch_policy", mo.mismatch_policy);
     mo.expect_device = string_option(o, "expect_device", "");
     mo.expect_triton = string_option(o, "expect_triton", "");
     mo.dtype = gemmsift::parse_dtype(string_option(o, "dtype", "bf16"));
     mo.auto_fallback = bool_option(o, "auto_fallback", true);
+    mo.off16 = string_option(o, "off16", mo.off16);
     auto handle = std::make_unique<gs_model>();
     handle->model = gemmsift::create_model(spec, mo);
     *out_model = handle.release();

@@ -115,9 +115,17 @@ void add_select_command(CLI::App& app) {
                   "DEFAULT anchors: this many of the k picks (at most k - 1) are the DEFAULT-list configs the "
                   "model ranks highest, so some of the stock list is always benchmarked")
       ->capture_default_str();
+  auto off16 = std::make_shared<std::string>("learned");
+  cmd->add_option("--off16", *off16,
+                  "learned or analytical: how a learned model trained on the arguments kernel's data scores a "
+                  "problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
+      ->capture_default_str();
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     Problem p = args->problem();
+    if (*off16 != "learned" && *off16 != "analytical") {
+      throw Error(ErrorCode::invalid_argument, fmt::format("--off16 '{}': expected learned or analytical", *off16));
+    }
     SelectOptions so;
     so.anchors = *anchors;
     so.search_space = parse_space_kind(*space);
@@ -129,6 +137,7 @@ void add_select_command(CLI::App& app) {
       ModelOptions mo;
       mo.dtype = p.dtype;
       mo.expect_device = p.device;
+      mo.off16 = *off16;
       m = create_model(*model, mo);
     }
     Selector selector(m, so);

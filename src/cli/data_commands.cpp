@@ -11,6 +11,7 @@
 #include "core/file_util.h"
 #include "core/strings.h"
 #include "gemmsift/dataset.h"
+#include "models/mlp.h"
 #include "gemmsift/error.h"
 #include "gemmsift/metrics.h"
 #include "gemmsift/model.h"
@@ -88,6 +89,11 @@ void add_eval_command(CLI::App& app) {
                   "DEFAULT anchors: evaluate each model with each of these counts of its k picks given to the "
                   "DEFAULT-list configs it ranks highest (0: its plain top k)")
       ->capture_default_str();
+  auto off16 = std::make_shared<std::string>("learned");
+  cmd->add_option("--off16", *off16,
+                  "learned or analytical: how a learned model trained on the arguments kernel's data scores a "
+                  "problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
+      ->capture_default_str();
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     const auto anchor_counts = parse_int_list(*anchors, "--anchors", 0);
@@ -100,12 +106,17 @@ void add_eval_command(CLI::App& app) {
     rows.push_back(evaluate_random(problems, k, *draws));
     std::vector<std::string> specs = *models;
     if (specs.empty()) specs.push_back("analytical");
+    ModelOptions mo;
+    mo.off16 = *off16;
     for (const auto& spec : specs) {
-      auto m = create_model(spec);
+      auto m = create_model(spec, mo);
       const auto meta = m->metadata();
       std::string label = m->name();
       if (meta.contains("name") && meta["name"].is_string() && label.ends_with(".safetensors")) {
         label = meta["name"].get<std::string>() + " (" + std::filesystem::path(label).filename().string() + ")";
+      }
+      if (const auto* mlp = dynamic_cast<const MlpModel*>(m.get()); mlp && mlp->off16_analytical()) {
+        label += ", off16 analytical";
       }
       for (int a : anchor_counts) {
         if (a == 0) {

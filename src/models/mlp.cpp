@@ -55,6 +55,10 @@ MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)
     bad("target or base normalisation is not finite and positive");
   }
   base_ = analytical_model_for(parts_.device);
+  if (const auto t = parts_.info.find("training"); t != parts_.info.end() && t->is_object()) {
+    const auto k = t->find("kernel_sizes");
+    arguments_data_ = k == t->end() || !k->is_string() || k->get<std::string>() == "arguments";
+  }
   for (const auto& layers : parts_.members) {
     auto& dl = dense_.emplace_back();
     for (const auto& l : layers) {
@@ -76,6 +80,13 @@ std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const C
   std::vector<double> out(configs.size(), std::numeric_limits<double>::infinity());
   if (configs.empty()) return out;
   const std::vector<double> base = base_->estimate(problem, configs);
+  if (off16_analytical_ && even_stride_off16(problem)) {
+    // The base model's estimates, on the networks' scale: times the training targets' mean
+    // residual for a residual model (a constant factor: the ranking is the base model's).
+    const double scale = parts_.target == "log_residual" ? std::exp(static_cast<double>(parts_.target_mean)) : 1.0;
+    for (std::size_t u = 0; u < configs.size(); ++u) out[u] = base[u] * scale;
+    return out;
+  }
   // Configs that cannot launch (infinite base) keep +inf and skip the network.
   std::vector<std::size_t> live;
   live.reserve(configs.size());
@@ -254,11 +265,14 @@ std::unique_ptr<PerformanceModel> load_mlp(const std::string& path, const nlohma
   p.info = meta;
   for (const char* k : {"schema", "base", "base_input", "target", "layers", "members", "macs_per_config"}) p.info.erase(k);
   check_model_environment(meta, path, options);
+  std::unique_ptr<MlpModel> model;
   try {
-    return std::make_unique<MlpModel>(std::move(p), path);
+    model = std::make_unique<MlpModel>(std::move(p), path);
   } catch (const Error& e) {
     throw Error(ErrorCode::parse, e.what());
   }
+  model->set_off16_analytical(options.off16 == "analytical");
+  return model;
 }
 
 }  // namespace

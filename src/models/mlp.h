@@ -55,12 +55,18 @@ class MlpModel final : public PerformanceModel {
   const MlpParts& parts() const noexcept { return parts_; }
   // Multiply-adds per scored config (the scoring cost).
   std::size_t macs_per_config() const;
+  // ModelOptions::off16 == "analytical": problems with an even leading stride off 16 are scored by
+  // the base analytical model when the training data's kernel took the sizes as arguments.
+  void set_off16_analytical(bool on) noexcept { off16_analytical_ = on && arguments_data_; }
+  bool off16_analytical() const noexcept { return off16_analytical_; }
 
  private:
   MlpParts parts_;
   std::string source_;
   std::unique_ptr<AnalyticalModel> base_;       // the device's analytical model: mask and base input
   std::vector<std::vector<DenseLayer>> dense_;  // each member's layers, laid out for the kernels
+  bool arguments_data_ = true;     // training.kernel_sizes is "arguments" (or not recorded)
+  bool off16_analytical_ = false;  // set_off16_analytical
 };
 
 ModelKindInfo mlp_model_kind();

@@ -218,12 +218,25 @@ std::unique_ptr<PerformanceModel> default_model(const ModelOptions& options) {
   return create_model(known ? "analytical:device=" + known->name : std::string("analytical"), options);
 }
 
+bool even_stride_off16(const Problem& p) noexcept {
+  const std::int64_t a = a_transposed(p.layout) ? p.m : p.k;
+  const std::int64_t b = b_transposed(p.layout) ? p.k : p.n;
+  for (const std::int64_t s : {a, b, p.n}) {
+    if (s % 16 != 0 && s % 2 == 0) return true;
+  }
+  return false;
+}
+
 std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const ModelOptions& options) {
   std::string_view spec = detail::trim(spec_in);
   if (spec.empty()) throw Error(ErrorCode::invalid_argument, "empty model spec");
   if (options.mismatch_policy != "warn" && options.mismatch_policy != "refuse") {
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("mismatch policy '{}': expected warn or refuse", options.mismatch_policy));
+  }
+  if (options.off16 != "learned" && options.off16 != "analytical") {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("off16 '{}': expected learned or analytical", options.off16));
   }
   if (spec == "auto") return default_model(options);
   auto kinds = model_kinds();

@@ -485,6 +485,84 @@ TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
   EXPECT_EQ(loaded->metadata()["schema"], r.model->metadata()["schema"]);
 }
 
+TEST(Off16, EvenLeadingStridesOffSixteen) {
+  auto prob = [](Layout l, std::int64_t m, std::int64_t n, std::int64_t k) {
+    Problem p;
+    p.layout = l;
+    p.m = m;
+    p.n = n;
+    p.k = k;
+    return p;
+  };
+  EXPECT_FALSE(even_stride_off16(prob(Layout::NT, 4096, 4096, 4096)));
+  EXPECT_TRUE(even_stride_off16(prob(Layout::NT, 777, 3000, 1500)));  // K = 1500, N = 3000
+  EXPECT_TRUE(even_stride_off16(prob(Layout::NT, 1000, 1000, 1000)));
+  EXPECT_FALSE(even_stride_off16(prob(Layout::NT, 129, 4097, 513)));   // odd strides only
+  EXPECT_FALSE(even_stride_off16(prob(Layout::NT, 1000, 4096, 4096)));  // M is no stride of NT
+  EXPECT_TRUE(even_stride_off16(prob(Layout::TN, 1000, 4096, 4096)));   // A transposed: its stride is M
+  EXPECT_TRUE(even_stride_off16(prob(Layout::NN, 64, 4096, 1000)));
+  EXPECT_TRUE(even_stride_off16(prob(Layout::NT, 64, 1000, 4096)));     // C's stride N
+}
+
+TEST(Off16, AnalyticalOnRequestForArgumentsDataOnly) {
+  // A model of the arguments kernel's data, loaded with off16 = "analytical", ranks a problem with
+  // an even stride off 16 as its base analytical model does (on the networks' scale) and every
+  // other problem as before; a model of literal-size data ignores the option; bad values refuse.
+  auto data = synthetic_dataset(6, 41);
+  auto o = small_options();
+  o.epochs = 2;
+  const std::string path = temp_path("off16.safetensors");
+  train_model({data}, o).model->save(path);
+  auto learned = create_model(path);
+  ModelOptions mo;
+  mo.off16 = "analytical";
+  auto off16 = create_model(path, mo);
+  const auto* mlp = dynamic_cast<const MlpModel*>(off16.get());
+  ASSERT_NE(mlp, nullptr);
+  EXPECT_TRUE(mlp->off16_analytical());
+  const auto base = create_model("analytical");  // the synthetic data's device: the H100
+  Problem odd;
+  odd.device = kDevice;
+  odd.layout = Layout::NT;
+  odd.m = 777;
+  odd.n = 3000;
+  odd.k = 1500;
+  const auto configs = search_space(odd, SpaceKind::EXHAUSTIVE);
+  const auto got = off16->estimate(odd, configs);
+  const auto want = base->estimate(odd, configs);
+  const double scale = std::exp(static_cast<double>(mlp->parts().target_mean));
+  ASSERT_EQ(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (std::isinf(want[i])) {
+      EXPECT_TRUE(std::isinf(got[i]));
+    } else {
+      EXPECT_NEAR(got[i], want[i] * scale, 1e-9 * want[i] * scale);
+    }
+  }
+  EXPECT_NE(learned->estimate(odd, configs), got);
+  Problem aligned = odd;
+  aligned.n = 4096;
+  aligned.k = 4096;
+  EXPECT_EQ(learned->estimate(aligned, configs), off16->estimate(aligned, configs));
+
+  auto literal = synthetic_dataset(6, 42);
+  literal.meta["kernel_sizes"] = "literal";
+  const std::string lpath = temp_path("off16_literal.safetensors");
+  train_model({literal}, o).model->save(lpath);
+  auto lit = create_model(lpath, mo);
+  EXPECT_FALSE(dynamic_cast<const MlpModel*>(lit.get())->off16_analytical());
+  EXPECT_EQ(lit->estimate(odd, configs), create_model(lpath)->estimate(odd, configs));
+
+  mo.off16 = "sometimes";
+  try {
+    create_model(path, mo);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
+    EXPECT_NE(std::string(e.what()).find("off16 'sometimes': expected learned or analytical"), std::string::npos);
+  }
+}
+
 TEST(Train, EnsembleAveragesItsMembersInLogSpace) {
   auto data = synthetic_dataset(10, 17);
   auto o = small_options();

@@ -252,6 +252,28 @@ def test_default_anchors_reach_the_selector_and_the_settings():
     assert gi.Settings(anchors=2).uuid() != gi.Settings().uuid()
 
 
+def test_off16_reaches_the_model_and_the_settings():
+    """off16="analytical": the shipped H200 model ranks a problem with an even stride off 16 as the
+    analytical model does; the setting comes from the argument, then GEMMSIFT_OFF16."""
+    path = str(pathlib.Path(__file__).resolve().parents[2] / "models" / "h200_bf16.safetensors")
+    odd = gemmsift.Problem(777, 3000, 1500, dtype="bf16", layout="NT")
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model=path, model_mismatch="warn", off16="analytical"))
+    out, _, _ = run(hook, odd)
+    want = gemmsift.select(odd, model="analytical:device=H200", benchmark_space=5).configs
+    assert [c.key() for c in out if c.template is MM] == [
+        (w.block_m, w.block_n, w.block_k, w.group_m, w.num_stages, w.num_warps) for w in want]
+    learned = gemmsift.select(odd, model=gemmsift.Model(path), benchmark_space=5).configs
+    assert learned != want
+    assert gi.resolve_settings(environ={}).off16 == "learned"
+    assert gi.resolve_settings(environ={"GEMMSIFT_OFF16": "Analytical"}).off16 == "analytical"
+    assert gi.resolve_settings(off16="learned", environ={"GEMMSIFT_OFF16": "analytical"}).off16 == "learned"
+    with pytest.raises(ValueError, match="GEMMSIFT_OFF16"):
+        gi.settings_from_env({"GEMMSIFT_OFF16": "sometimes"})
+    with pytest.raises(ValueError, match="off16"):
+        gi.resolve_settings(off16=1, environ={})
+    assert gi.Settings(off16="analytical").uuid() != gi.Settings().uuid()
+
+
 def test_default_and_fast_sizes_and_other_templates_kept():
     hook, _ = collecting_hook(gi.Settings(benchmark_space="DEFAULT", model="analytical"))
     out, stock, _ = run(hook, P, templates=(MM, TMA, ATEN))

@@ -61,3 +61,23 @@ def test_drift_reports_rank_correlation_and_error():
     with pytest.raises(gemmsift.GemmsiftError) as e:
         m.drift([(P, [(Config(64, 64, 32, 8, 2, 3), 5.0)])])
     assert "measurements/0/measurements/0/config" in str(e.value)
+
+
+def test_off16_analytical_ranks_strides_off_16_as_the_analytical_model():
+    """off16="analytical": the shipped H200 model (arguments-kernel data) scores a problem with an
+    even stride off 16 as the H200's analytical model (times one constant), others unchanged."""
+    path = str(ROOT / "models" / "h200_bf16.safetensors")
+    learned = gemmsift.Model(path)
+    off16 = gemmsift.Model(path, off16="analytical")
+    analytical = gemmsift.Model("analytical:device=H200")
+    odd = Problem(777, 3000, 1500, dtype="bf16", layout="NT")
+    configs = gemmsift.space(odd, "EXHAUSTIVE")
+    got, want = off16.estimate(odd, configs), analytical.estimate(odd, configs)
+    ratios = {round(g / w, 9) for g, w in zip(got, want) if w != float("inf")}
+    assert len(ratios) == 1 and all(g == float("inf") for g, w in zip(got, want) if w == float("inf"))
+    assert learned.estimate(odd, configs) != got
+    aligned = Problem(768, 3072, 1536, dtype="bf16", layout="NT")
+    configs = gemmsift.space(aligned, "EXHAUSTIVE")
+    assert learned.estimate(aligned, configs) == off16.estimate(aligned, configs)
+    with pytest.raises(gemmsift.GemmsiftError, match="off16 'often'"):
+        gemmsift.Model(path, off16="often")

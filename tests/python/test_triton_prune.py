@@ -65,6 +65,21 @@ def test_layout_and_dtype_come_from_the_tensors():
         assert pruner(cs, args(b_strides=strides)) == [cs[i] for i in sorted(range(len(cs)), key=lambda i: pred[i])[:3]]
 
 
+def test_off16_analytical_ranks_strides_off_16_with_the_analytical_model():
+    import pathlib
+    h100 = str(pathlib.Path(__file__).resolve().parents[2] / "models" / "h100-80gb-hbm3_bf16.safetensors")
+    cs = configs()
+    dev = "NVIDIA H100 80GB HBM3"
+    odd = args(m=777, n=3000, k=1500, b_strides=(1, 1500))
+    kept = gt.prune(k=5, model=h100, device=dev, off16="analytical")(cs, odd)
+    pred = gemmsift.Model("analytical").estimate(gemmsift.Problem(777, 3000, 1500, dtype="bf16", layout="NT", device=dev),
+                                                 [gt.to_config(c) for c in cs])
+    assert kept == [cs[i] for i in sorted(range(len(cs)), key=lambda i: pred[i])[:5]]
+    assert gt.prune(k=5, model=h100, device=dev)(cs, odd) != kept  # "learned", the default
+    with pytest.raises(ValueError, match="off16"):
+        gt.prune(off16="both")
+
+
 def test_fast_is_one_and_few_configs_pass_through():
     cs = configs()
     assert len(gt.prune(k="fast", model="analytical", device="")(cs, args())) == 1
