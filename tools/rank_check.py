@@ -21,8 +21,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_kernels import ok_times  # noqa: E402  (a dataset's ok times, per problem and config)
 from gemmsift import Config, Model, Problem  # noqa: E402
-from gemmsift.collect import dataset  # noqa: E402
 from gemmsift.stats import spearman  # noqa: E402
 
 
@@ -44,12 +45,7 @@ def times_of(path, harness=False):
             out[("bf16", r.get("layout", "NT"), m, n, k)] = {config_of_short(c): (mine if harness else ind)
                                                               for c, ind, mine in r["pairs"]}
         return out
-    out = {}
-    for r in dataset.read_rows(path):
-        if r["status"] == "ok":
-            key = (r["dtype"], r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
-            out.setdefault(key, {})[Config(*(int(r[f]) for f in dataset.CONFIG_FIELDS))] = float(r["time_us_min"])
-    return out
+    return ok_times(path)
 
 
 def off16(layout, m, n, k):
