@@ -53,8 +53,9 @@ struct ModelOptions {
   // leading stride that is even but not a multiple of 16 (even_stride_off16): "learned" (default:
   // its networks) or "analytical" (its base analytical model, which counts alignment in bytes).
   // There that kernel spills where Inductor's does not, up to 23 times slower, and the learned
-  // ranking followed it (docs/inductor.md, session 16). Models trained on literal-size data score
-  // every problem with their networks either way.
+  // ranking followed it (docs/inductor.md, session 16), yet its top picks still beat the analytical
+  // model's when Inductor's kernel times them (session 17), hence the default. Models trained on
+  // literal-size data score every problem with their networks either way.
   std::string off16 = "learned";
 };
 

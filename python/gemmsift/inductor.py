@@ -67,9 +67,10 @@ TIMERS = ("inductor", "gemmsift")
 MISMATCH_POLICIES = ("refuse", "warn")
 
 # How a learned model trained on the arguments kernel's data scores a problem with a leading stride
-# that is even but not a multiple of 16: "learned" (its networks) or "analytical" (the analytical
-# model, which ranked the two such problems measured far closer to Inductor's own timings;
-# docs/inductor.md, session 16).
+# that is even but not a multiple of 16: "learned" (its networks; the better top picks judged by
+# Inductor's kernel on 25 such problems, session 17) or "analytical" (the analytical model, whose
+# ranking follows Inductor's kernel more closely and whose worst case there is better;
+# docs/inductor.md).
 OFF16_POLICIES = ("learned", "analytical")
 
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
