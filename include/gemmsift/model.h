@@ -51,7 +51,9 @@ struct ModelOptions {
   // How a learned model whose training data measured the kernel that takes the sizes as arguments
   // (training.kernel_sizes "arguments", and models that do not say) scores a problem with a
   // leading stride that is even but not a multiple of 16 (even_stride_off16): "learned" (default:
-  // its networks) or "analytical" (its base analytical model, which counts alignment in bytes).
+  // its networks), "analytical" (its base analytical model, which counts alignment in bytes) or
+  // "padded" (its networks, on off16_padded(problem): scored as the aligned problem that
+  // Inductor's kernel, which compiles the strides in, runs like when they are 8-byte aligned).
   // There that kernel spills where Inductor's does not, up to 23 times slower, and the learned
   // ranking followed it (docs/inductor.md, session 16), yet its top picks still beat the analytical
   // model's when Inductor's kernel times them (session 17), hence the default. Models trained on
@@ -62,6 +64,13 @@ struct ModelOptions {
 // Whether a leading stride of the problem (A's: K, or M when A is transposed; B's: N, or K when B
 // is transposed; C's: N) is even but not a multiple of 16.
 bool even_stride_off16(const Problem& problem) noexcept;
+
+// ModelOptions::off16's choices: "learned", "analytical", "padded".
+bool is_off16_policy(std::string_view policy) noexcept;
+
+// The problem with each dimension that is such a stride, and whose stride in bytes is a multiple
+// of 8, rounded up to a multiple of 16 (ModelOptions::off16 "padded"); the others as they are.
+Problem off16_padded(const Problem& problem) noexcept;
 
 using ModelFactory = std::function<std::unique_ptr<PerformanceModel>(
     const std::vector<std::pair<std::string, std::string>>& params, const ModelOptions&)>;

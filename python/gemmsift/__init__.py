@@ -180,7 +180,9 @@ class Model(_Handle):
     warning; or NotFoundError with auto_fallback=False). A model trained on another device or
     Triton version is warned about, or refused with mismatch_policy="refuse". off16="analytical":
     a learned model whose data took the sizes as arguments scores problems with a leading stride
-    that is even but not a multiple of 16 with the analytical model (docs/inductor.md)."""
+    that is even but not a multiple of 16 with the analytical model; off16="padded": as the
+    problem with those dimensions padded to a multiple of 16 where the stride is 8-byte aligned
+    (docs/inductor.md)."""
 
     _free = "gs_model_free"
 

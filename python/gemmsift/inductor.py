@@ -68,10 +68,11 @@ MISMATCH_POLICIES = ("refuse", "warn")
 
 # How a learned model trained on the arguments kernel's data scores a problem with a leading stride
 # that is even but not a multiple of 16: "learned" (its networks; the better top picks judged by
-# Inductor's kernel on 25 such problems, session 17) or "analytical" (the analytical model, whose
-# ranking follows Inductor's kernel more closely and whose worst case there is better;
-# docs/inductor.md).
-OFF16_POLICIES = ("learned", "analytical")
+# Inductor's kernel on 25 such problems, session 17), "analytical" (the analytical model, whose
+# ranking follows Inductor's kernel more closely and whose worst case there is better) or "padded"
+# (its networks, on the problem with each such dimension padded to a multiple of 16 where the
+# stride is 8-byte aligned, as Inductor's kernel runs it); docs/inductor.md.
+OFF16_POLICIES = ("learned", "analytical", "padded")
 
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
@@ -117,7 +118,7 @@ def parse_model_mismatch(value: Any) -> str:
 
 
 def parse_off16(value: Any) -> str:
-    """"learned" or "analytical" (any case)."""
+    """"learned", "analytical" or "padded" (any case)."""
     if isinstance(value, str) and value.strip().lower() in OFF16_POLICIES:
         return value.strip().lower()
     raise ValueError(f"off16 must be one of {', '.join(OFF16_POLICIES)}, got {value!r}")
@@ -846,8 +847,8 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     benchmarking unwrapped). model_mismatch: "refuse" (default) or "warn": a model trained on
     another GPU or Triton version is then used, with a warning. anchors: of the k configs, this
     many (at most k - 1) are the DEFAULT-list configs the model ranks highest (default 0). off16:
-    "learned" (default) or "analytical": how a learned model trained on the arguments kernel's data
-    ranks a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md).
+    "learned" (default), "analytical" or "padded": how a learned model trained on the arguments
+    kernel's data ranks a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md).
     Unset arguments come from
     GEMMSIFT_* variables. A bad
     argument raises ValueError; a bad variable, an unreadable table or model warns and leaves

@@ -96,8 +96,8 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
     column-major "T") unless dtype ("bf16", "fp16", "fp32") and layout ("NN", "NT", ...) are given.
     device: the device name (default: torch's name of the current device when torch is there).
     model_mismatch: "refuse" (default) or "warn": a model trained on another device or Triton
-    version is then used, with the library's warning. off16: "learned" (default) or "analytical",
-    as for the Inductor hook (docs/inductor.md); a kernel that takes its strides as arguments, as
+    version is then used, with the library's warning. off16: "learned" (default), "analytical" or
+    "padded", as for the Inductor hook (docs/inductor.md); a kernel that takes its strides as arguments, as
     most @triton.autotune kernels do, is the kind the shipped models' data measured, so "learned"
     suits it.
     """
@@ -106,8 +106,8 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
         raise ValueError(f"k must be at least 1 or 'fast', got {k!r}")
     if model_mismatch not in ("refuse", "warn"):
         raise ValueError(f"model_mismatch must be 'refuse' or 'warn', got {model_mismatch!r}")
-    if off16 not in ("learned", "analytical"):
-        raise ValueError(f"off16 must be 'learned' or 'analytical', got {off16!r}")
+    if off16 not in ("learned", "analytical", "padded"):
+        raise ValueError(f"off16 must be 'learned', 'analytical' or 'padded', got {off16!r}")
     state: Dict[str, Any] = {"model": model if isinstance(model, Model) else None, "warned": False}
 
     def warn_once(message: str) -> None:

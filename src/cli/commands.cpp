@@ -117,14 +117,15 @@ void add_select_command(CLI::App& app) {
       ->capture_default_str();
   auto off16 = std::make_shared<std::string>("learned");
   cmd->add_option("--off16", *off16,
-                  "learned or analytical: how a learned model trained on the arguments kernel's data scores a "
-                  "problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
+                  "learned, analytical or padded: how a learned model trained on the arguments kernel's data "
+                  "scores a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
       ->capture_default_str();
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     Problem p = args->problem();
-    if (*off16 != "learned" && *off16 != "analytical") {
-      throw Error(ErrorCode::invalid_argument, fmt::format("--off16 '{}': expected learned or analytical", *off16));
+    if (!is_off16_policy(*off16)) {
+      throw Error(ErrorCode::invalid_argument,
+                  fmt::format("--off16 '{}': expected learned, analytical or padded", *off16));
     }
     SelectOptions so;
     so.anchors = *anchors;

@@ -91,8 +91,8 @@ void add_eval_command(CLI::App& app) {
       ->capture_default_str();
   auto off16 = std::make_shared<std::string>("learned");
   cmd->add_option("--off16", *off16,
-                  "learned or analytical: how a learned model trained on the arguments kernel's data scores a "
-                  "problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
+                  "learned, analytical or padded: how a learned model trained on the arguments kernel's data "
+                  "scores a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
       ->capture_default_str();
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
@@ -115,8 +115,8 @@ void add_eval_command(CLI::App& app) {
       if (meta.contains("name") && meta["name"].is_string() && label.ends_with(".safetensors")) {
         label = meta["name"].get<std::string>() + " (" + std::filesystem::path(label).filename().string() + ")";
       }
-      if (const auto* mlp = dynamic_cast<const MlpModel*>(m.get()); mlp && mlp->off16_analytical()) {
-        label += ", off16 analytical";
+      if (const auto* mlp = dynamic_cast<const MlpModel*>(m.get()); mlp && mlp->off16() != "learned") {
+        label += fmt::format(", off16 {}", mlp->off16());
       }
       for (int a : anchor_counts) {
         if (a == 0) {

@@ -68,6 +68,24 @@ MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)
   }
 }
 
+void MlpModel::set_off16(std::string_view policy) {
+  if (!is_off16_policy(policy)) {
+    throw Error(ErrorCode::invalid_argument, fmt::format("off16 '{}': expected learned, analytical or padded", policy));
+  }
+  off16_ = !arguments_data_ || policy == "learned" ? Off16::learned
+           : policy == "analytical"                ? Off16::analytical
+                                                   : Off16::padded;
+}
+
+std::string_view MlpModel::off16() const noexcept {
+  switch (off16_) {
+    case Off16::analytical: return "analytical";
+    case Off16::padded: return "padded";
+    case Off16::learned: break;
+  }
+  return "learned";
+}
+
 std::size_t MlpModel::macs_per_config() const {
   std::size_t macs = 0;
   for (const auto& layers : parts_.members) {
@@ -77,10 +95,14 @@ std::size_t MlpModel::macs_per_config() const {
 }
 
 std::vector<double> MlpModel::estimate(const Problem& problem, std::span<const Config> configs) const {
+  if (off16_ == Off16::padded && even_stride_off16(problem)) {
+    // Terminates: the padded problem's padded dimensions are multiples of 16 (off16_padded).
+    if (const Problem padded = off16_padded(problem); !(padded == problem)) return estimate(padded, configs);
+  }
   std::vector<double> out(configs.size(), std::numeric_limits<double>::infinity());
   if (configs.empty()) return out;
   const std::vector<double> base = base_->estimate(problem, configs);
-  if (off16_analytical_ && even_stride_off16(problem)) {
+  if (off16_ == Off16::analytical && even_stride_off16(problem)) {
     // The base model's estimates, on the networks' scale: times the training targets' mean
     // residual for a residual model (a constant factor: the ranking is the base model's).
     const double scale = parts_.target == "log_residual" ? std::exp(static_cast<double>(parts_.target_mean)) : 1.0;
@@ -271,7 +293,7 @@ std::unique_ptr<PerformanceModel> load_mlp(const std::string& path, const nlohma
   } catch (const Error& e) {
     throw Error(ErrorCode::parse, e.what());
   }
-  model->set_off16_analytical(options.off16 == "analytical");
+  model->set_off16(options.off16);
   return model;
 }
 

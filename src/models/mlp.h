@@ -55,10 +55,13 @@ class MlpModel final : public PerformanceModel {
   const MlpParts& parts() const noexcept { return parts_; }
   // Multiply-adds per scored config (the scoring cost).
   std::size_t macs_per_config() const;
-  // ModelOptions::off16 == "analytical": problems with an even leading stride off 16 are scored by
-  // the base analytical model when the training data's kernel took the sizes as arguments.
-  void set_off16_analytical(bool on) noexcept { off16_analytical_ = on && arguments_data_; }
-  bool off16_analytical() const noexcept { return off16_analytical_; }
+  // ModelOptions::off16: "analytical" scores problems with an even leading stride off 16 with the
+  // base analytical model, "padded" scores them as off16_padded(problem), when the training data's
+  // kernel took the sizes as arguments; otherwise (and for "learned") the networks score the
+  // problem as it is. Throws Error(invalid_argument) on another value.
+  void set_off16(std::string_view policy);
+  // The policy in effect: "learned" for models of literal-size data whatever was asked.
+  std::string_view off16() const noexcept;
 
  private:
   MlpParts parts_;
@@ -66,7 +69,8 @@ class MlpModel final : public PerformanceModel {
   std::unique_ptr<AnalyticalModel> base_;       // the device's analytical model: mask and base input
   std::vector<std::vector<DenseLayer>> dense_;  // each member's layers, laid out for the kernels
   bool arguments_data_ = true;     // training.kernel_sizes is "arguments" (or not recorded)
-  bool off16_analytical_ = false;  // set_off16_analytical
+  enum class Off16 : std::uint8_t { learned, analytical, padded };
+  Off16 off16_ = Off16::learned;   // set_off16
 };
 
 ModelKindInfo mlp_model_kind();

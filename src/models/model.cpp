@@ -227,6 +227,24 @@ bool even_stride_off16(const Problem& p) noexcept {
   return false;
 }
 
+bool is_off16_policy(std::string_view policy) noexcept {
+  return policy == "learned" || policy == "analytical" || policy == "padded";
+}
+
+Problem off16_padded(const Problem& p) noexcept {
+  const int bytes = dtype_bytes(p.dtype);
+  auto pad = [bytes](std::int64_t& dim) {
+    if (dim % 16 != 0 && dim % 2 == 0 && dim * bytes % 8 == 0) dim = (dim + 15) / 16 * 16;
+  };
+  Problem out = p;
+  // A's stride (M or K), B's (K or N), C's (N); a padded dimension is a multiple of 16, so a
+  // second stride of the same dimension leaves it alone.
+  pad(a_transposed(p.layout) ? out.m : out.k);
+  pad(b_transposed(p.layout) ? out.k : out.n);
+  pad(out.n);
+  return out;
+}
+
 std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const ModelOptions& options) {
   std::string_view spec = detail::trim(spec_in);
   if (spec.empty()) throw Error(ErrorCode::invalid_argument, "empty model spec");
@@ -234,9 +252,9 @@ std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const M
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("mismatch policy '{}': expected warn or refuse", options.mismatch_policy));
   }
-  if (options.off16 != "learned" && options.off16 != "analytical") {
+  if (!is_off16_policy(options.off16)) {
     throw Error(ErrorCode::invalid_argument,
-                fmt::format("off16 '{}': expected learned or analytical", options.off16));
+                fmt::format("off16 '{}': expected learned, analytical or padded", options.off16));
   }
   if (spec == "auto") return default_model(options);
   auto kinds = model_kinds();

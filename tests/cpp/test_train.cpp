@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -504,6 +505,44 @@ TEST(Off16, EvenLeadingStridesOffSixteen) {
   EXPECT_TRUE(even_stride_off16(prob(Layout::NT, 64, 1000, 4096)));     // C's stride N
 }
 
+TEST(Off16, PaddedProblemRoundsUpEightByteAlignedStridesOnly) {
+  auto padded = [](Layout l, std::int64_t m, std::int64_t n, std::int64_t k, DType t = DType::bf16) {
+    Problem p;
+    p.device = "NVIDIA H200";
+    p.dtype = t;
+    p.layout = l;
+    p.m = m;
+    p.n = n;
+    p.k = k;
+    const Problem q = off16_padded(p);
+    EXPECT_EQ(q.device, p.device);
+    EXPECT_EQ(q.dtype, p.dtype);
+    EXPECT_EQ(q.layout, p.layout);
+    return std::array<std::int64_t, 3>{q.m, q.n, q.k};
+  };
+  using A = std::array<std::int64_t, 3>;
+  EXPECT_EQ(padded(Layout::NT, 4096, 4096, 4096), (A{4096, 4096, 4096}));
+  // bf16: K = 1500 is 3000 bytes (8-byte aligned), N = 3000 6000 bytes: both padded; M is no stride.
+  EXPECT_EQ(padded(Layout::NT, 777, 3000, 1500), (A{777, 3008, 1504}));
+  // 1506 and 1114 are 4-byte aligned only: left; odd strides are left.
+  EXPECT_EQ(padded(Layout::NT, 31, 11312, 1506), (A{31, 11312, 1506}));
+  EXPECT_EQ(padded(Layout::NT, 64, 1114, 10027), (A{64, 1114, 10027}));
+  EXPECT_EQ(padded(Layout::NT, 129, 4097, 513), (A{129, 4097, 513}));
+  // fp32: every even stride is 8-byte aligned.
+  EXPECT_EQ(padded(Layout::NT, 31, 11312, 1506, DType::fp32), (A{31, 11312, 1520}));
+  // Transposed A: its stride is M; NN: B's stride is N; TT: B's is K.
+  EXPECT_EQ(padded(Layout::TN, 1000, 4096, 4096), (A{1008, 4096, 4096}));
+  EXPECT_EQ(padded(Layout::NN, 64, 1000, 4096), (A{64, 1008, 4096}));
+  EXPECT_EQ(padded(Layout::TT, 1000, 4096, 1000), (A{1008, 4096, 1008}));
+  // Padding twice changes nothing more.
+  Problem p;
+  p.layout = Layout::NT;
+  p.m = 777;
+  p.n = 3000;
+  p.k = 1500;
+  EXPECT_EQ(off16_padded(off16_padded(p)), off16_padded(p));
+}
+
 TEST(Off16, AnalyticalOnRequestForArgumentsDataOnly) {
   // A model of the arguments kernel's data, loaded with off16 = "analytical", ranks a problem with
   // an even stride off 16 as its base analytical model does (on the networks' scale) and every
@@ -519,7 +558,7 @@ TEST(Off16, AnalyticalOnRequestForArgumentsDataOnly) {
   auto off16 = create_model(path, mo);
   const auto* mlp = dynamic_cast<const MlpModel*>(off16.get());
   ASSERT_NE(mlp, nullptr);
-  EXPECT_TRUE(mlp->off16_analytical());
+  EXPECT_EQ(mlp->off16(), "analytical");
   const auto base = create_model("analytical");  // the synthetic data's device: the H100
   Problem odd;
   odd.device = kDevice;
@@ -545,13 +584,28 @@ TEST(Off16, AnalyticalOnRequestForArgumentsDataOnly) {
   aligned.k = 4096;
   EXPECT_EQ(learned->estimate(aligned, configs), off16->estimate(aligned, configs));
 
+  // "padded": the networks score the problem padded to 16 where its strides are 8-byte aligned.
+  mo.off16 = "padded";
+  auto padded = create_model(path, mo);
+  EXPECT_EQ(dynamic_cast<const MlpModel*>(padded.get())->off16(), "padded");
+  EXPECT_EQ(padded->estimate(odd, configs), learned->estimate(off16_padded(odd), configs));
+  EXPECT_NE(padded->estimate(odd, configs), learned->estimate(odd, configs));
+  EXPECT_EQ(padded->estimate(aligned, configs), learned->estimate(aligned, configs));
+  Problem four_byte = odd;  // K = 1506: 4-byte aligned only, scored as it is
+  four_byte.k = 1506;
+  four_byte.n = 4096;
+  EXPECT_EQ(padded->estimate(four_byte, configs), learned->estimate(four_byte, configs));
+  mo.off16 = "analytical";
+
   auto literal = synthetic_dataset(6, 42);
   literal.meta["kernel_sizes"] = "literal";
   const std::string lpath = temp_path("off16_literal.safetensors");
   train_model({literal}, o).model->save(lpath);
   auto lit = create_model(lpath, mo);
-  EXPECT_FALSE(dynamic_cast<const MlpModel*>(lit.get())->off16_analytical());
+  EXPECT_EQ(dynamic_cast<const MlpModel*>(lit.get())->off16(), "learned");
   EXPECT_EQ(lit->estimate(odd, configs), create_model(lpath)->estimate(odd, configs));
+  mo.off16 = "padded";
+  EXPECT_EQ(create_model(lpath, mo)->estimate(odd, configs), create_model(lpath)->estimate(odd, configs));
 
   mo.off16 = "sometimes";
   try {
@@ -559,7 +613,7 @@ TEST(Off16, AnalyticalOnRequestForArgumentsDataOnly) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::invalid_argument);
-    EXPECT_NE(std::string(e.what()).find("off16 'sometimes': expected learned or analytical"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("off16 'sometimes': expected learned, analytical or padded"), std::string::npos);
   }
 }
 

@@ -266,6 +266,7 @@ def test_off16_reaches_the_model_and_the_settings():
     assert learned != want
     assert gi.resolve_settings(environ={}).off16 == "learned"
     assert gi.resolve_settings(environ={"GEMMSIFT_OFF16": "Analytical"}).off16 == "analytical"
+    assert gi.resolve_settings(environ={"GEMMSIFT_OFF16": "padded"}).off16 == "padded"
     assert gi.resolve_settings(off16="learned", environ={"GEMMSIFT_OFF16": "analytical"}).off16 == "learned"
     with pytest.raises(ValueError, match="GEMMSIFT_OFF16"):
         gi.settings_from_env({"GEMMSIFT_OFF16": "sometimes"})

@@ -81,3 +81,19 @@ def test_off16_analytical_ranks_strides_off_16_as_the_analytical_model():
     assert learned.estimate(aligned, configs) == off16.estimate(aligned, configs)
     with pytest.raises(gemmsift.GemmsiftError, match="off16 'often'"):
         gemmsift.Model(path, off16="often")
+
+
+def test_off16_padded_scores_the_padded_problem():
+    """off16="padded": a problem whose even strides off 16 are 8-byte aligned is scored as the
+    problem padded to multiples of 16 (K = 1500 -> 1504, N = 3000 -> 3008); a stride that is
+    4-byte aligned only (K = 1506) is left as it is."""
+    path = str(ROOT / "models" / "h200_bf16.safetensors")
+    learned = gemmsift.Model(path)
+    padded = gemmsift.Model(path, off16="padded")
+    odd = Problem(777, 3000, 1500, dtype="bf16", layout="NT")
+    configs = gemmsift.space(odd, "EXHAUSTIVE")
+    got = padded.estimate(odd, configs)
+    assert got == learned.estimate(Problem(777, 3008, 1504, dtype="bf16", layout="NT"), configs)
+    assert got != learned.estimate(odd, configs)
+    four = Problem(777, 3072, 1506, dtype="bf16", layout="NT")
+    assert padded.estimate(four, configs) == learned.estimate(four, configs)

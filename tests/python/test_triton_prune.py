@@ -76,6 +76,8 @@ def test_off16_analytical_ranks_strides_off_16_with_the_analytical_model():
                                                  [gt.to_config(c) for c in cs])
     assert kept == [cs[i] for i in sorted(range(len(cs)), key=lambda i: pred[i])[:5]]
     assert gt.prune(k=5, model=h100, device=dev)(cs, odd) != kept  # "learned", the default
+    padded = gt.prune(k=5, model=h100, device=dev, off16="padded")(cs, args(m=777, n=3008, k=1504, b_strides=(1, 1504)))
+    assert gt.prune(k=5, model=h100, device=dev, off16="padded")(cs, odd) == padded
     with pytest.raises(ValueError, match="off16"):
         gt.prune(off16="both")
 
