@@ -11,12 +11,17 @@ The "off16" column marks problems with a leading stride (A's, B's or C's) that i
 16: "even" when such a stride is even (where the datasets' arguments kernel and Inductor's differ
 most, docs/collection.md, session 16), else "odd".
 
-    python3 tools/rank_check.py TIMES [--harness] --model SPEC [--model SPEC ...]
+    python3 tools/rank_check.py TIMES [--harness] --model SPEC [--model SPEC ...] [--off16 POLICY ...]
+
+--off16 loads each model once per policy (learned, analytical, padded: ModelOptions::off16,
+docs/inductor.md). The table ends with each model's summary over all problems and over those of
+each off16 class: geometric mean of quality@k, and the worst quality@5.
 
 Needs the built library (build/libgemmsift.so, or GEMMSIFT_LIBRARY)."""
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -76,6 +81,22 @@ def check(times, models, ks=(1, 3, 5)):
     return rows
 
 
+def summary(rows, names, ks=(1, 3, 5)):
+    """Lines: per model and problem class (all, then each off16 class present), the geometric mean
+    of quality@k over the problems and the worst quality@k of the largest k."""
+    classes = [("all", lambda o: True)] + [(f"off16 {c or 'none'}", lambda o, c=c: o == c)
+                                           for c in ("even", "odd", "") if any(r[1] == c for r in rows)]
+    lines = [f"{'summary':>22} {'problems':>8}  " + " / ".join(f"q@{k}" for k in ks) + f" / worst@{ks[-1]}"]
+    for i, name in enumerate(names):
+        for label, keep in classes:
+            qs = [r[2][name][1] for r in rows if keep(r[1])]
+            mean = [math.exp(sum(math.log(q[k]) for q in qs) / len(qs)) for k in ks]
+            worst = min(q[ks[-1]] for q in qs)
+            lines.append(f"{f'model {i + 1}, {label}':>22} {len(qs):>8}  " +
+                         " / ".join(f"{v:.3f}" for v in mean) + f" / {worst:.3f}")
+    return "\n".join(lines)
+
+
 def table(rows, names, ks=(1, 3, 5)):
     cols = "rho / " + " / ".join(f"q@{k}" for k in ks)
     lines = [f"{'model':>6}  {cols}:  " + "; ".join(f"{i + 1} = {name}" for i, name in enumerate(names)),
@@ -95,13 +116,18 @@ def main(argv=None):
     ap.add_argument("times", help="a dataset (.csv, .csv.gz) or a validate_harness.py JSON file")
     ap.add_argument("--harness", action="store_true", help="JSON: the harness's times instead of Inductor's")
     ap.add_argument("--model", action="append", required=True, help="model spec or file (repeatable)")
+    ap.add_argument("--off16", action="append", choices=("learned", "analytical", "padded"),
+                    help="load each model with this off16 policy (repeatable; default: learned)")
     a = ap.parse_args(argv)
     times = times_of(a.times, a.harness)
     if not times:
         raise SystemExit(f"{a.times}: no timed configs")
-    models = {spec: Model(spec) for spec in a.model}
+    policies = a.off16 or ["learned"]
+    models = {spec + (f" [off16 {p}]" if len(policies) > 1 or p != "learned" else ""): Model(spec, off16=p)
+              for spec in a.model for p in policies}
     rows = [(key, o16, got, len(times[key])) for key, o16, got in check(times, models)]
     print(table(rows, list(models)))
+    print(summary(rows, list(models)))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import os
 
 from conftest import ROOT
 from gemmsift import Config, Model, Problem
@@ -66,3 +67,28 @@ def test_a_model_ranked_against_its_own_estimates_and_against_the_reverse(tmp_pa
     rank_check.main([str(j), "--model", "analytical"])
     out = capsys.readouterr().out
     assert "bf16 NT 777x3000x1500  even       6" in out and "1 = analytical" in out
+    assert "model 1, off16 even        1" in out
+
+
+def test_summary_and_off16_policies(capsys):
+    """The summary's geometric means and worst case over hand-made rows; --off16 loads a model per
+    policy (the analytical model ignores the policy: the same figures)."""
+    rows = [(("bf16", "NT", 1000, 1000, 1000), "even", {"m": (0.5, {1: 0.5, 3: 0.8, 5: 1.0})}, 6),
+            (("bf16", "NT", 4096, 4096, 4096), "", {"m": (0.9, {1: 0.8, 3: 0.8, 5: 0.9})}, 6)]
+    lines = rank_check.summary(rows, ["m"]).splitlines()
+    assert "model 1, all" in lines[1] and lines[1].endswith(" 2  0.632 / 0.800 / 0.949 / 0.900")
+    assert "off16 even" in lines[2] and lines[2].endswith(" 1  0.500 / 0.800 / 1.000 / 1.000")
+    assert "off16 none" in lines[3] and lines[3].endswith(" 1  0.800 / 0.800 / 0.900 / 0.900")
+    times = {("bf16", "NT", 777, 3000, 1500): {c: 10.0 + i for i, c in enumerate(CONFIGS)}}
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        j = os.path.join(d, "t.json")
+        short = lambda c: f"{c.block_m}x{c.block_n}x{c.block_k} g{c.group_m} s{c.num_stages} w{c.num_warps}"  # noqa: E731
+        with open(j, "w") as f:
+            json.dump({"inductor": [{"shape": [777, 3000, 1500], "layout": "NT",
+                                     "pairs": [[short(c), t, t] for c, t in times[("bf16", "NT", 777, 3000, 1500)].items()]}]}, f)
+        rank_check.main([j, "--model", "analytical", "--off16", "learned", "--off16", "padded"])
+    out = capsys.readouterr().out
+    assert "1 = analytical [off16 learned]; 2 = analytical [off16 padded]" in out
+    got = [line.split(",")[1] for line in out.splitlines() if line.strip().startswith("model ") and "," in line]
+    assert len(got) == 4 and got[0] == got[2] and got[1] == got[3]  # all, off16 even; per model
