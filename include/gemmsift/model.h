@@ -65,8 +65,9 @@ struct ModelOptions {
 // is transposed; C's: N) is even but not a multiple of 16.
 bool even_stride_off16(const Problem& problem) noexcept;
 
-// ModelOptions::off16's choices: "learned", "analytical", "padded".
-bool is_off16_policy(std::string_view policy) noexcept;
+// Throws Error(invalid_argument) "<option> '<policy>': expected learned, analytical or padded"
+// unless policy is one of ModelOptions::off16's choices.
+void require_off16_policy(std::string_view policy, std::string_view option = "off16");
 
 // The problem with each dimension that is such a stride, and whose stride in bytes is a multiple
 // of 8, rounded up to a multiple of 16 (ModelOptions::off16 "padded"); the others as they are.

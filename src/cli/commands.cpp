@@ -115,18 +115,11 @@ void add_select_command(CLI::App& app) {
                   "DEFAULT anchors: this many of the k picks (at most k - 1) are the DEFAULT-list configs the "
                   "model ranks highest, so some of the stock list is always benchmarked")
       ->capture_default_str();
-  auto off16 = std::make_shared<std::string>("learned");
-  cmd->add_option("--off16", *off16,
-                  "learned, analytical or padded: how a learned model trained on the arguments kernel's data "
-                  "scores a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
-      ->capture_default_str();
+  auto off16 = add_off16_option(cmd);
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     Problem p = args->problem();
-    if (!is_off16_policy(*off16)) {
-      throw Error(ErrorCode::invalid_argument,
-                  fmt::format("--off16 '{}': expected learned, analytical or padded", *off16));
-    }
+    require_off16_policy(*off16, "--off16");  // also with --benchmark-space SAME, which loads no model
     SelectOptions so;
     so.anchors = *anchors;
     so.search_space = parse_space_kind(*space);

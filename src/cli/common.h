@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,16 @@ struct ProblemArgs {
   Problem problem() const;
   bool has_problem() const { return m != 0 || n != 0 || k != 0; }
 };
+
+// --off16 (ModelOptions::off16) for the commands that load models; create_model checks the value.
+inline std::shared_ptr<std::string> add_off16_option(CLI::App* app) {
+  auto off16 = std::make_shared<std::string>("learned");
+  app->add_option("--off16", *off16,
+                  "learned, analytical or padded: how a learned model trained on the arguments kernel's data "
+                  "scores a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
+      ->capture_default_str();
+  return off16;
+}
 
 // "1,2,3" -> {1, 2, 3}, each at least `least`; Error(invalid_argument) naming `option` for anything else.
 std::vector<int> parse_int_list(const std::string& text, const std::string& option, int least = 1);

@@ -11,10 +11,10 @@
 #include "core/file_util.h"
 #include "core/strings.h"
 #include "gemmsift/dataset.h"
-#include "models/mlp.h"
 #include "gemmsift/error.h"
 #include "gemmsift/metrics.h"
 #include "gemmsift/model.h"
+#include "models/mlp.h"
 
 namespace gemmsift::cli {
 
@@ -89,11 +89,7 @@ void add_eval_command(CLI::App& app) {
                   "DEFAULT anchors: evaluate each model with each of these counts of its k picks given to the "
                   "DEFAULT-list configs it ranks highest (0: its plain top k)")
       ->capture_default_str();
-  auto off16 = std::make_shared<std::string>("learned");
-  cmd->add_option("--off16", *off16,
-                  "learned, analytical or padded: how a learned model trained on the arguments kernel's data "
-                  "scores a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
-      ->capture_default_str();
+  auto off16 = add_off16_option(cmd);
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     const auto anchor_counts = parse_int_list(*anchors, "--anchors", 0);

@@ -69,9 +69,7 @@ MlpModel::MlpModel(MlpParts parts, std::string source) : parts_(std::move(parts)
 }
 
 void MlpModel::set_off16(std::string_view policy) {
-  if (!is_off16_policy(policy)) {
-    throw Error(ErrorCode::invalid_argument, fmt::format("off16 '{}': expected learned, analytical or padded", policy));
-  }
+  require_off16_policy(policy);
   off16_ = !arguments_data_ || policy == "learned" ? Off16::learned
            : policy == "analytical"                ? Off16::analytical
                                                    : Off16::padded;

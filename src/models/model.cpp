@@ -227,8 +227,11 @@ bool even_stride_off16(const Problem& p) noexcept {
   return false;
 }
 
-bool is_off16_policy(std::string_view policy) noexcept {
-  return policy == "learned" || policy == "analytical" || policy == "padded";
+void require_off16_policy(std::string_view policy, std::string_view option) {
+  if (policy != "learned" && policy != "analytical" && policy != "padded") {
+    throw Error(ErrorCode::invalid_argument,
+                fmt::format("{} '{}': expected learned, analytical or padded", option, policy));
+  }
 }
 
 Problem off16_padded(const Problem& p) noexcept {
@@ -252,10 +255,7 @@ std::unique_ptr<PerformanceModel> create_model(std::string_view spec_in, const M
     throw Error(ErrorCode::invalid_argument,
                 fmt::format("mismatch policy '{}': expected warn or refuse", options.mismatch_policy));
   }
-  if (!is_off16_policy(options.off16)) {
-    throw Error(ErrorCode::invalid_argument,
-                fmt::format("off16 '{}': expected learned, analytical or padded", options.off16));
-  }
+  require_off16_policy(options.off16);
   if (spec == "auto") return default_model(options);
   auto kinds = model_kinds();
   if (looks_like_path(spec, kinds)) {
