@@ -5,17 +5,13 @@
 
 #include "gemmsift/error.h"
 #include "gemmsift/features.h"
+#include "problems.h"
 
 using namespace gemmsift;
 
 namespace {
 Problem make(std::int64_t m, std::int64_t n, std::int64_t k, DType dt = DType::bf16) {
-  Problem p;
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.dtype = dt;
-  return p;
+  return test_util::make_problem(m, n, k, dt);
 }
 }  // namespace
 

@@ -12,6 +12,7 @@
 #include "gemmsift/model.h"
 #include "gemmsift/space.h"
 #include "models/analytical.h"
+#include "problems.h"
 
 using namespace gemmsift;
 
@@ -19,13 +20,7 @@ namespace {
 
 Problem make(std::int64_t m, std::int64_t n, std::int64_t k, DType dt = DType::bf16,
              Layout l = Layout::NT) {
-  Problem p;
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.dtype = dt;
-  p.layout = l;
-  return p;
+  return test_util::make_problem(m, n, k, dt, l);
 }
 
 double best(const PerformanceModel& model, const Problem& p, Config* arg = nullptr) {

@@ -8,6 +8,7 @@
 
 #include "gemmsift/error.h"
 #include "gemmsift/space.h"
+#include "problems.h"
 
 using namespace gemmsift;
 
@@ -20,12 +21,7 @@ nlohmann::json load_fixture() {
 }
 
 Problem make(std::int64_t m, std::int64_t n, std::int64_t k, DType dt = DType::bf16) {
-  Problem p;
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.dtype = dt;
-  return p;
+  return test_util::make_problem(m, n, k, dt);
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "gemmsift/space.h"
 #include "gemmsift/train.h"
 #include "models/mlp.h"
+#include "problems.h"
 #include "stages_model.h"
 #include "train/net.h"
 
@@ -488,12 +489,7 @@ TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
 
 TEST(Off16, EvenLeadingStridesOffSixteen) {
   auto prob = [](Layout l, std::int64_t m, std::int64_t n, std::int64_t k) {
-    Problem p;
-    p.layout = l;
-    p.m = m;
-    p.n = n;
-    p.k = k;
-    return p;
+    return test_util::make_problem(m, n, k, DType::bf16, l);
   };
   EXPECT_FALSE(even_stride_off16(prob(Layout::NT, 4096, 4096, 4096)));
   EXPECT_TRUE(even_stride_off16(prob(Layout::NT, 777, 3000, 1500)));  // K = 1500, N = 3000
@@ -507,13 +503,8 @@ TEST(Off16, EvenLeadingStridesOffSixteen) {
 
 TEST(Off16, PaddedProblemRoundsUpEightByteAlignedStridesOnly) {
   auto padded = [](Layout l, std::int64_t m, std::int64_t n, std::int64_t k, DType t = DType::bf16) {
-    Problem p;
+    Problem p = test_util::make_problem(m, n, k, t, l);
     p.device = "NVIDIA H200";
-    p.dtype = t;
-    p.layout = l;
-    p.m = m;
-    p.n = n;
-    p.k = k;
     const Problem q = off16_padded(p);
     EXPECT_EQ(q.device, p.device);
     EXPECT_EQ(q.dtype, p.dtype);
@@ -535,11 +526,7 @@ TEST(Off16, PaddedProblemRoundsUpEightByteAlignedStridesOnly) {
   EXPECT_EQ(padded(Layout::NN, 64, 1000, 4096), (A{64, 1008, 4096}));
   EXPECT_EQ(padded(Layout::TT, 1000, 4096, 1000), (A{1008, 4096, 1008}));
   // Padding twice changes nothing more.
-  Problem p;
-  p.layout = Layout::NT;
-  p.m = 777;
-  p.n = 3000;
-  p.k = 1500;
+  const Problem p = test_util::make_problem(777, 3000, 1500, DType::bf16, Layout::NT);
   EXPECT_EQ(off16_padded(off16_padded(p)), off16_padded(p));
 }
 
