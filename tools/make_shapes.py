@@ -130,6 +130,9 @@ def main():
              "the test_random problems whose NT layout has a leading stride (A's and B's K, C's N) that\n"
              "# is even but not a multiple of 16: where the arguments kernel of the datasets in data/ is far\n"
              "# slower than Inductor's (docs/collection.md, session 16)"),
+            ("train_random_off16", [s for s in train_random if even_off16_nt(*s[:3])],
+             "the train_random problems whose NT layout has a leading stride that is even but not a\n"
+             "# multiple of 16: literal-size training data (Inductor's kernel) where it differs most"),
             ("check_off16", check_off16,
              "off16 check suite (session 17): log-uniform shapes whose K or N is even but not a multiple of 16,\n"
              "# alternately 8-byte and 4-byte aligned in bf16; in no training or test suite")]:
