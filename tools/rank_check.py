@@ -117,7 +117,8 @@ def main(argv=None):
     ap.add_argument("--harness", action="store_true", help="JSON: the harness's times instead of Inductor's")
     ap.add_argument("--model", action="append", required=True, help="model spec or file (repeatable)")
     ap.add_argument("--off16", action="append", choices=("learned", "analytical", "padded"),
-                    help="load each model with this off16 policy (repeatable; default: learned)")
+                    help="load each model with this off16 policy (repeatable; default: learned, the networks on the "
+                         "problem as it is, whatever the library's default)")
     a = ap.parse_args(argv)
     times = times_of(a.times, a.harness)
     if not times:

@@ -72,12 +72,13 @@ GS_API int gs_space_configs(const char* problem_json, const char* options_json, 
  * "auto" (the shipped model for expect_device and dtype, else the analytical model with a warning,
  * or GS_ERR_NOT_FOUND with "auto_fallback": false).
  * options_json (may be NULL): {"mismatch_policy":"warn"|"refuse","expect_device":"...",
- * "expect_triton":"3.6.0","dtype":"bf16","auto_fallback":true,"off16":"learned"|"analytical"|
- * "padded"}: a model trained on another device or Triton version is warned about or refused;
- * "off16": "analytical" scores problems with a leading stride that is even but not a multiple of
- * 16 with the analytical model, "padded" as the problem with those dimensions padded to 16 where
- * the stride is 8-byte aligned, when the learned model's data took the sizes as arguments
- * (ModelOptions). */
+ * "expect_triton":"3.6.0","dtype":"bf16","auto_fallback":true,"off16":"padded"|"learned"|
+ * "analytical"}: a model trained on another device or Triton version is warned about or refused;
+ * "off16", when the learned model's data took the sizes as arguments: a problem with a leading
+ * stride that is even but not a multiple of 16 is scored as the problem with those dimensions
+ * padded to 16 where the stride is 8-byte aligned ("padded", the default: Inductor's kernel),
+ * as it is ("learned": a kernel taking its strides as arguments) or by the analytical model
+ * ("analytical") (ModelOptions). */
 GS_API int gs_model_create(const char* spec, const char* options_json, gs_model** out_model);
 GS_API int gs_model_free(gs_model* model);
 GS_API int gs_model_info(const gs_model* model, char** out_json);

@@ -50,15 +50,16 @@ struct ModelOptions {
   bool auto_fallback = true;
   // How a learned model whose training data measured the kernel that takes the sizes as arguments
   // (training.kernel_sizes "arguments", and models that do not say) scores a problem with a
-  // leading stride that is even but not a multiple of 16 (even_stride_off16): "learned" (default:
-  // its networks), "analytical" (its base analytical model, which counts alignment in bytes) or
-  // "padded" (its networks, on off16_padded(problem): scored as the aligned problem that
-  // Inductor's kernel, which compiles the strides in, runs like when they are 8-byte aligned).
-  // There that kernel spills where Inductor's does not, up to 23 times slower, and the learned
-  // ranking followed it (docs/inductor.md, session 16), yet its top picks still beat the analytical
-  // model's when Inductor's kernel times them (session 17), hence the default. Models trained on
-  // literal-size data score every problem with their networks either way.
-  std::string off16 = "learned";
+  // leading stride that is even but not a multiple of 16 (even_stride_off16): "padded" (default:
+  // its networks, on off16_padded(problem): scored as the aligned problem that Inductor's kernel,
+  // which compiles the strides in, runs like when they are 8-byte aligned), "learned" (its
+  // networks on the problem as it is) or "analytical" (its base analytical model, which counts
+  // alignment in bytes). There the arguments kernel spills where Inductor's does not, up to 23
+  // times slower, and the learned ranking followed it (docs/inductor.md, session 16). Timed with
+  // Inductor's kernel on 48 such shapes no model had seen (H200, session 18), "padded" ranked best
+  // (quality@1 0.867, @5 0.961 against "learned"'s 0.802 and 0.928), hence the default. Models
+  // trained on literal-size data score every problem with their networks whatever this says.
+  std::string off16 = "padded";
 };
 
 // Whether a leading stride of the problem (A's: K, or M when A is transposed; B's: N, or K when B

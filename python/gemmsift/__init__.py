@@ -178,17 +178,18 @@ class Model(_Handle):
     """A performance model: a spec ("analytical", "analytical:device=H200"), a model file, or
     "auto": the shipped model for expect_device and dtype (else the analytical model, with a
     warning; or NotFoundError with auto_fallback=False). A model trained on another device or
-    Triton version is warned about, or refused with mismatch_policy="refuse". off16="analytical":
-    a learned model whose data took the sizes as arguments scores problems with a leading stride
-    that is even but not a multiple of 16 with the analytical model; off16="padded": as the
-    problem with those dimensions padded to a multiple of 16 where the stride is 8-byte aligned
-    (docs/inductor.md)."""
+    Triton version is warned about, or refused with mismatch_policy="refuse". off16: how a
+    learned model whose data took the sizes as arguments scores a problem with a leading stride
+    that is even but not a multiple of 16: "padded" (the library's default, for Inductor's
+    kernel) as the problem with those dimensions padded to a multiple of 16 where the stride is
+    8-byte aligned; "learned" as it is (right for a kernel that takes its strides as arguments);
+    "analytical" with the analytical model (docs/inductor.md)."""
 
     _free = "gs_model_free"
 
     def __init__(self, spec: str = "analytical", mismatch_policy: str = "warn",
                  expect_device: Optional[str] = None, expect_triton: Optional[str] = None,
-                 dtype: str = "bf16", auto_fallback: bool = True, off16: str = "learned"):
+                 dtype: str = "bf16", auto_fallback: bool = True, off16: Optional[str] = None):
         super().__init__()
         _lib.check(self._lib.gs_model_create(
             spec.encode(), _opts(mismatch_policy=mismatch_policy, expect_device=expect_device,

@@ -67,12 +67,12 @@ TIMERS = ("inductor", "gemmsift")
 MISMATCH_POLICIES = ("refuse", "warn")
 
 # How a learned model trained on the arguments kernel's data scores a problem with a leading stride
-# that is even but not a multiple of 16: "learned" (its networks; the better top picks judged by
-# Inductor's kernel on 25 such problems, session 17), "analytical" (the analytical model, whose
-# ranking follows Inductor's kernel more closely and whose worst case there is better) or "padded"
-# (its networks, on the problem with each such dimension padded to a multiple of 16 where the
-# stride is 8-byte aligned, as Inductor's kernel runs it); docs/inductor.md.
-OFF16_POLICIES = ("learned", "analytical", "padded")
+# that is even but not a multiple of 16: "padded" (the default: its networks, on the problem with
+# each such dimension padded to a multiple of 16 where the stride is 8-byte aligned, as Inductor's
+# kernel runs it; the best ranking on 48 such unseen shapes timed with Inductor's kernel, session
+# 18), "learned" (its networks on the problem as it is) or "analytical" (the analytical model);
+# docs/inductor.md.
+OFF16_POLICIES = ("padded", "learned", "analytical")
 
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}
@@ -118,7 +118,7 @@ def parse_model_mismatch(value: Any) -> str:
 
 
 def parse_off16(value: Any) -> str:
-    """"learned", "analytical" or "padded" (any case)."""
+    """"padded", "learned" or "analytical" (any case)."""
     if isinstance(value, str) and value.strip().lower() in OFF16_POLICIES:
         return value.strip().lower()
     raise ValueError(f"off16 must be one of {', '.join(OFF16_POLICIES)}, got {value!r}")
@@ -164,9 +164,10 @@ class Settings:
     # DEFAULT anchors: of the k configs, this many (at most k - 1) are the DEFAULT-list configs the
     # model ranks highest, so the pick is less often slower than stock DEFAULT (docs/results.md).
     anchors: int = 0
-    # "analytical": problems with a leading stride that is even but not a multiple of 16 are ranked
-    # by the analytical model when the learned model's data took the sizes as arguments (OFF16_POLICIES).
-    off16: str = "learned"
+    # How a learned model whose data took the sizes as arguments ranks a problem with a leading
+    # stride that is even but not a multiple of 16 (OFF16_POLICIES): "padded" as the problem padded
+    # to 16 where the stride is 8-byte aligned, as Inductor's kernel runs it (docs/inductor.md).
+    off16: str = "padded"
 
     def uuid(self) -> str:
         """Identifies these settings for Inductor's caches: the table's and model file's size and
@@ -214,7 +215,7 @@ def resolve_settings(benchmark_space: Optional[BenchmarkSpace] = None, lut: Opti
                      benchmark_timer: Optional[str] = None, model_mismatch: Optional[str] = None,
                      anchors: Optional[int] = None, off16: Optional[str] = None) -> Settings:
     """Arguments first, then the environment, then the defaults (k = 5, model "auto", 1 pass,
-    gemmsift's timer, a mismatched model refused, no DEFAULT anchors, off16 "learned")."""
+    gemmsift's timer, a mismatched model refused, no DEFAULT anchors, off16 "padded")."""
     given = {"benchmark_space": parse_benchmark_space(benchmark_space) if benchmark_space is not None else None,
              "lut": os.fspath(lut) if lut is not None else None,
              "model": os.fspath(model) if model is not None else None,
@@ -847,7 +848,7 @@ def install(benchmark_space: Optional[BenchmarkSpace] = None, lut: Optional[str]
     benchmarking unwrapped). model_mismatch: "refuse" (default) or "warn": a model trained on
     another GPU or Triton version is then used, with a warning. anchors: of the k configs, this
     many (at most k - 1) are the DEFAULT-list configs the model ranks highest (default 0). off16:
-    "learned" (default), "analytical" or "padded": how a learned model trained on the arguments
+    "padded" (default), "learned" or "analytical": how a learned model trained on the arguments
     kernel's data ranks a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md).
     Unset arguments come from
     GEMMSIFT_* variables. A bad

@@ -99,7 +99,7 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
     version is then used, with the library's warning. off16: "learned" (default), "analytical" or
     "padded", as for the Inductor hook (docs/inductor.md); a kernel that takes its strides as arguments, as
     most @triton.autotune kernels do, is the kind the shipped models' data measured, so "learned"
-    suits it.
+    suits it (the hook's default, "padded", suits Inductor's kernel, which compiles them in).
     """
     top = 1 if k == "fast" else int(k)
     if top < 1:

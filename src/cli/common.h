@@ -3,12 +3,19 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "gemmsift/dataset.h"
+#include "gemmsift/model.h"
 #include "gemmsift/problem.h"
+#include "models/mlp.h"
 
 namespace gemmsift::cli {
 
@@ -40,13 +47,45 @@ struct ProblemArgs {
 };
 
 // --off16 (ModelOptions::off16) for the commands that load models; create_model checks the value.
-inline std::shared_ptr<std::string> add_off16_option(CLI::App* app) {
-  auto off16 = std::make_shared<std::string>("learned");
+// `extra` documents a command's own choice besides the three policies (eval's "auto").
+inline std::shared_ptr<std::string> add_off16_option(CLI::App* app, std::string default_policy = ModelOptions{}.off16,
+                                                     std::string_view extra = "") {
+  auto off16 = std::make_shared<std::string>(std::move(default_policy));
   app->add_option("--off16", *off16,
-                  "learned, analytical or padded: how a learned model trained on the arguments kernel's data "
-                  "scores a problem with a leading stride that is even but not a multiple of 16 (docs/inductor.md)")
+                  std::string("padded, learned or analytical: how a learned model trained on the arguments kernel's "
+                              "data scores a problem with a leading stride that is even but not a multiple of 16 "
+                              "(docs/inductor.md)") +
+                      std::string(extra))
       ->capture_default_str();
   return off16;
+}
+
+// --off16 for commands that judge a model by measured times (eval, drift): "auto" by default.
+inline std::shared_ptr<std::string> add_off16_auto_option(CLI::App* app) {
+  return add_off16_option(app, "auto",
+                          "; auto: learned when every dataset measured the arguments kernel (whose times the "
+                          "model learned), else the library's default, " +
+                              ModelOptions{}.off16);
+}
+
+// The policy "auto" stands for with these datasets (add_off16_auto_option); any other choice checked
+// and returned as it is. The times judge the model: the arguments kernel's are what a model trained
+// on them predicts as it is; Inductor's (literal sizes) are what users run.
+inline std::string off16_for_data(const std::string& choice, std::span<const Dataset> datasets) {
+  if (choice != "auto") {
+    require_off16_policy(choice, "--off16");
+    return choice;
+  }
+  const bool arguments =
+      std::all_of(datasets.begin(), datasets.end(), [](const Dataset& d) { return kernel_sizes_of(d) == "arguments"; });
+  return arguments ? "learned" : ModelOptions{}.off16;
+}
+
+// ", off16 <policy>" for a learned model that does not score every problem with its networks as
+// they are (MlpModel::off16), else "": a label for the rows and lines of eval and drift.
+inline std::string off16_label(const PerformanceModel& model) {
+  const auto* mlp = dynamic_cast<const MlpModel*>(&model);
+  return mlp && mlp->off16() != "learned" ? ", off16 " + std::string(mlp->off16()) : std::string();
 }
 
 // "1,2,3" -> {1, 2, 3}, each at least `least`; Error(invalid_argument) naming `option` for anything else.

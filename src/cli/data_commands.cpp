@@ -14,7 +14,6 @@
 #include "gemmsift/error.h"
 #include "gemmsift/metrics.h"
 #include "gemmsift/model.h"
-#include "models/mlp.h"
 
 namespace gemmsift::cli {
 
@@ -89,11 +88,13 @@ void add_eval_command(CLI::App& app) {
                   "DEFAULT anchors: evaluate each model with each of these counts of its k picks given to the "
                   "DEFAULT-list configs it ranks highest (0: its plain top k)")
       ->capture_default_str();
-  auto off16 = add_off16_option(cmd);
+  auto off16 = add_off16_auto_option(cmd);
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     const auto anchor_counts = parse_int_list(*anchors, "--anchors", 0);
+    if (*off16 != "auto") require_off16_policy(*off16, "--off16");
     auto d = load_dataset(*data);
+    const std::string policy = off16_for_data(*off16, std::span(&d, 1));
     auto problems = complete_problems(d);
     if (problems.empty()) throw Error(ErrorCode::invalid_argument, fmt::format("{}: no problem has its whole space measured", *data));
     auto k = parse_int_list(*ks, "--k");
@@ -103,7 +104,7 @@ void add_eval_command(CLI::App& app) {
     std::vector<std::string> specs = *models;
     if (specs.empty()) specs.push_back("analytical");
     ModelOptions mo;
-    mo.off16 = *off16;
+    mo.off16 = policy;
     for (const auto& spec : specs) {
       auto m = create_model(spec, mo);
       const auto meta = m->metadata();
@@ -111,9 +112,7 @@ void add_eval_command(CLI::App& app) {
       if (meta.contains("name") && meta["name"].is_string() && label.ends_with(".safetensors")) {
         label = meta["name"].get<std::string>() + " (" + std::filesystem::path(label).filename().string() + ")";
       }
-      if (const auto* mlp = dynamic_cast<const MlpModel*>(m.get()); mlp && mlp->off16() != "learned") {
-        label += fmt::format(", off16 {}", mlp->off16());
-      }
+      label += off16_label(*m);
       for (int a : anchor_counts) {
         if (a == 0) {
           rows.push_back(evaluate(label, problems, model_proposer(*m), k));

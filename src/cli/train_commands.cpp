@@ -132,13 +132,17 @@ void add_train_commands(CLI::App& app) {
     cmd->add_option("--data", *data, "measured datasets (any configs, e.g. an autotuner's benchmarks)")->required();
     cmd->add_option("--min-spearman", *min_rho, "below this mean rank correlation, advise retraining")
         ->capture_default_str();
+    auto off16 = add_off16_auto_option(cmd);
     cmd->add_flag("--json", *json, "print JSON");
     cmd->callback([=] {
-      auto m = create_model(*model);
+      if (*off16 != "auto") require_off16_policy(*off16, "--off16");
       std::vector<Dataset> sets;
       std::vector<const ProblemData*> problems;
       std::vector<std::string> stale;
       for (const auto& f : *data) sets.push_back(load_dataset(f));
+      ModelOptions mo;
+      mo.off16 = off16_for_data(*off16, sets);
+      auto m = create_model(*model, mo);
       for (const auto& s : sets) {
         for (const auto& p : s.problems) problems.push_back(&p);
         for (auto& w : model_staleness(m->metadata(), s.meta.value("device", std::string()),
@@ -149,14 +153,15 @@ void add_train_commands(CLI::App& app) {
       const auto r = rank_agreement(*m, problems);
       const bool retrain = r.spearman < *min_rho || !stale.empty();
       if (*json) {
-        nlohmann::json out = {{"model", m->name()}, {"problems", r.problems}, {"configs", r.configs},
+        nlohmann::json out = {{"model", m->name()}, {"off16", mo.off16},
+                              {"problems", r.problems}, {"configs", r.configs},
                               {"spearman", r.spearman}, {"median_abs_log_error", r.median_abs_log_error},
                               {"quality_at_1", r.quality1}, {"quality_at_5", r.quality5},
                               {"stale", stale}, {"retrain", retrain}};
         fmt::print("{}\n", out.dump(2));
         return;
       }
-      fmt::print("{} on {} problems ({} timed configs)\n", m->name(), r.problems, r.configs);
+      fmt::print("{}{} on {} problems ({} timed configs)\n", m->name(), off16_label(*m), r.problems, r.configs);
       fmt::print("  mean rank correlation (Spearman)  {:.3f}\n", r.spearman);
       fmt::print("  median |log(predicted/measured)|  {:.3f}  (x{:.2f})\n", r.median_abs_log_error,
                  std::exp(r.median_abs_log_error));

@@ -473,6 +473,16 @@ TEST(Train, ConfigsThatCannotLaunchSkipTheNetwork) {
   }
 }
 
+// A model fresh from training scores with its networks as they are (off16 "learned"); loading it
+// with the default options would pad problems with an even stride off 16 (ModelOptions::off16).
+namespace {
+ModelOptions as_trained() {
+  ModelOptions mo;
+  mo.off16 = "learned";
+  return mo;
+}
+}  // namespace
+
 TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
   auto data = synthetic_dataset(8, 11);
   auto o = small_options();
@@ -481,7 +491,7 @@ TEST(ModelFile, RoundTripGivesBitIdenticalPredictions) {
   auto r = train_model({data}, o);
   const std::string path = temp_path("round.safetensors");
   r.model->save(path);
-  auto loaded = create_model(path);
+  auto loaded = create_model(path, as_trained());
   EXPECT_EQ(loaded->metadata()["kind"], "mlp");
   EXPECT_EQ(predictions(*r.model, data), predictions(*loaded, data));
   EXPECT_EQ(loaded->metadata()["schema"], r.model->metadata()["schema"]);
@@ -530,17 +540,20 @@ TEST(Off16, PaddedProblemRoundsUpEightByteAlignedStridesOnly) {
   EXPECT_EQ(off16_padded(off16_padded(p)), off16_padded(p));
 }
 
-TEST(Off16, AnalyticalOnRequestForArgumentsDataOnly) {
+TEST(Off16, PoliciesForArgumentsDataOnly) {
   // A model of the arguments kernel's data, loaded with off16 = "analytical", ranks a problem with
   // an even stride off 16 as its base analytical model does (on the networks' scale) and every
-  // other problem as before; a model of literal-size data ignores the option; bad values refuse.
+  // other problem as before; "padded" (the default) as the padded problem; "learned" as it is; a
+  // model of literal-size data ignores the option; bad values refuse.
   auto data = synthetic_dataset(6, 41);
   auto o = small_options();
   o.epochs = 2;
   const std::string path = temp_path("off16.safetensors");
   train_model({data}, o).model->save(path);
-  auto learned = create_model(path);
   ModelOptions mo;
+  mo.off16 = "learned";
+  auto learned = create_model(path, mo);
+  EXPECT_EQ(dynamic_cast<const MlpModel*>(learned.get())->off16(), "learned");
   mo.off16 = "analytical";
   auto off16 = create_model(path, mo);
   const auto* mlp = dynamic_cast<const MlpModel*>(off16.get());
@@ -582,6 +595,10 @@ TEST(Off16, AnalyticalOnRequestForArgumentsDataOnly) {
   four_byte.k = 1506;
   four_byte.n = 4096;
   EXPECT_EQ(padded->estimate(four_byte, configs), learned->estimate(four_byte, configs));
+  // The default (ModelOptions{}) is "padded".
+  auto by_default = create_model(path);
+  EXPECT_EQ(dynamic_cast<const MlpModel*>(by_default.get())->off16(), "padded");
+  EXPECT_EQ(by_default->estimate(odd, configs), padded->estimate(odd, configs));
   mo.off16 = "analytical";
 
   auto literal = synthetic_dataset(6, 42);
@@ -642,7 +659,7 @@ TEST(Train, EnsembleAveragesItsMembersInLogSpace) {
   // Round trip, bit-identical; a file whose member count and tensors disagree is refused.
   const std::string path = temp_path("ensemble.safetensors");
   ens.model->save(path);
-  auto loaded = create_model(path);
+  auto loaded = create_model(path, as_trained());
   EXPECT_EQ(predictions(*ens.model, data), predictions(*loaded, data));
   auto f = read_safetensors(path);
   EXPECT_TRUE(f.tensors.count("members.2.layers.0.weight"));

@@ -201,6 +201,31 @@ def test_gemmsift_timer_benchmarks_the_list_and_comes_off():
     assert "benchmark_gpu" not in vars(benchmarking.benchmarker)
 
 
+def test_even_strides_off_16_ranked_as_the_padded_problem_by_default():
+    """777x3000x1500 NT (nn.Linear with K = 1500: strides even, off 16, 8-byte aligned): by default
+    (off16 "padded") the hook benchmarks the shipped model's top 5 for 777x3008x1504, and the
+    result is right."""
+    hook = gi.install(benchmark_space=5, model="auto")
+    try:
+        assert hook.settings.off16 == "padded"
+        x, w = linear_inputs(777, 3000, 1500)
+        out, recs = compile_and_run(nt, x, w)
+        assert rel_err(out, nt(x.double(), w.double())) < 1e-2
+        assert hook.stats["fallbacks"] == 0, hook.stats
+        dev = torch.cuda.get_device_name()
+        model = gemmsift.Model("auto", expect_device=dev, dtype="bf16", auto_fallback=False, off16="learned")
+        padded = gemmsift.select(gemmsift.Problem(777, 3008, 1504, dtype="bf16", layout="NT", device=dev),
+                                 model=model, benchmark_space=5).configs
+        as_is = gemmsift.select(gemmsift.Problem(777, 3000, 1500, dtype="bf16", layout="NT", device=dev),
+                                model=model, benchmark_space=5).configs
+        got = {str(gi.config_of_description(d)) for d, n in zip(recs[0]["descriptions"], recs[0]["names"])
+               if gi.is_triton_mm_name(n)}
+        assert got == {str(c) for c in padded}, (got, [str(c) for c in padded])
+        assert {str(c) for c in as_is} != got
+    finally:
+        gi.uninstall()
+
+
 def test_uninstall_restores_stock():
     gi.install(benchmark_space=2, model="auto")
     gi.uninstall()

@@ -262,9 +262,19 @@ def test_off16_reaches_the_model_and_the_settings():
     want = gemmsift.select(odd, model="analytical:device=H200", benchmark_space=5).configs
     assert [c.key() for c in out if c.template is MM] == [
         (w.block_m, w.block_n, w.block_k, w.group_m, w.num_stages, w.num_warps) for w in want]
-    learned = gemmsift.select(odd, model=gemmsift.Model(path), benchmark_space=5).configs
+    learned = gemmsift.select(odd, model=gemmsift.Model(path, off16="learned"), benchmark_space=5).configs
     assert learned != want
-    assert gi.resolve_settings(environ={}).off16 == "learned"
+    # By default ("padded") the hook ranks it as the problem padded to 777x3008x1504.
+    hook, msgs = collecting_hook(gi.Settings(benchmark_space=5, model=path, model_mismatch="warn"))
+    out, _, _ = run(hook, odd)
+    padded = gemmsift.select(gemmsift.Problem(777, 3008, 1504, dtype="bf16", layout="NT"),
+                             model=gemmsift.Model(path, off16="learned"), benchmark_space=5).configs
+    assert padded != learned
+    assert [c.key() for c in out if c.template is MM] == [
+        (w.block_m, w.block_n, w.block_k, w.group_m, w.num_stages, w.num_warps) for w in padded]
+    assert gi.resolve_settings(environ={}).off16 == "padded"
+    assert gi.Settings().off16 == "padded"
+    assert gi.resolve_settings(environ={"GEMMSIFT_OFF16": "learned"}).off16 == "learned"
     assert gi.resolve_settings(environ={"GEMMSIFT_OFF16": "Analytical"}).off16 == "analytical"
     assert gi.resolve_settings(environ={"GEMMSIFT_OFF16": "padded"}).off16 == "padded"
     assert gi.resolve_settings(off16="learned", environ={"GEMMSIFT_OFF16": "analytical"}).off16 == "learned"

@@ -67,7 +67,7 @@ def test_off16_analytical_ranks_strides_off_16_as_the_analytical_model():
     """off16="analytical": the shipped H200 model (arguments-kernel data) scores a problem with an
     even stride off 16 as the H200's analytical model (times one constant), others unchanged."""
     path = str(ROOT / "models" / "h200_bf16.safetensors")
-    learned = gemmsift.Model(path)
+    learned = gemmsift.Model(path, off16="learned")
     off16 = gemmsift.Model(path, off16="analytical")
     analytical = gemmsift.Model("analytical:device=H200")
     odd = Problem(777, 3000, 1500, dtype="bf16", layout="NT")
@@ -84,11 +84,11 @@ def test_off16_analytical_ranks_strides_off_16_as_the_analytical_model():
 
 
 def test_off16_padded_scores_the_padded_problem():
-    """off16="padded": a problem whose even strides off 16 are 8-byte aligned is scored as the
-    problem padded to multiples of 16 (K = 1500 -> 1504, N = 3000 -> 3008); a stride that is
-    4-byte aligned only (K = 1506) is left as it is."""
+    """off16="padded" (the default): a problem whose even strides off 16 are 8-byte aligned is
+    scored as the problem padded to multiples of 16 (K = 1500 -> 1504, N = 3000 -> 3008); a stride
+    that is 4-byte aligned only (K = 1506) is left as it is."""
     path = str(ROOT / "models" / "h200_bf16.safetensors")
-    learned = gemmsift.Model(path)
+    learned = gemmsift.Model(path, off16="learned")
     padded = gemmsift.Model(path, off16="padded")
     odd = Problem(777, 3000, 1500, dtype="bf16", layout="NT")
     configs = gemmsift.space(odd, "EXHAUSTIVE")
@@ -97,3 +97,4 @@ def test_off16_padded_scores_the_padded_problem():
     assert got != learned.estimate(odd, configs)
     four = Problem(777, 3072, 1506, dtype="bf16", layout="NT")
     assert padded.estimate(four, configs) == learned.estimate(four, configs)
+    assert gemmsift.Model(path).estimate(odd, configs) == got

@@ -75,7 +75,8 @@ def test_off16_analytical_ranks_strides_off_16_with_the_analytical_model():
     pred = gemmsift.Model("analytical").estimate(gemmsift.Problem(777, 3000, 1500, dtype="bf16", layout="NT", device=dev),
                                                  [gt.to_config(c) for c in cs])
     assert kept == [cs[i] for i in sorted(range(len(cs)), key=lambda i: pred[i])[:5]]
-    assert gt.prune(k=5, model=h100, device=dev)(cs, odd) != kept  # "learned", the default
+    assert gt.prune(k=5, model=h100, device=dev)(cs, odd) != kept
+    assert gt.prune(k=5, model=h100, device=dev)(cs, odd) == gt.prune(k=5, model=h100, device=dev, off16="learned")(cs, odd)
     padded = gt.prune(k=5, model=h100, device=dev, off16="padded")(cs, args(m=777, n=3008, k=1504, b_strides=(1, 1504)))
     assert gt.prune(k=5, model=h100, device=dev, off16="padded")(cs, odd) == padded
     with pytest.raises(ValueError, match="off16"):
