@@ -70,7 +70,10 @@ class MlpModel final : public PerformanceModel {
   std::vector<std::vector<DenseLayer>> dense_;  // each member's layers, laid out for the kernels
   bool arguments_data_ = true;     // training.kernel_sizes is "arguments" (or not recorded)
   enum class Off16 : std::uint8_t { learned, analytical, padded };
-  Off16 off16_ = Off16::learned;   // set_off16
+  // set_off16. "learned" until then: a model fresh from training (train_model) scores as its
+  // networks do, which its validation on the arguments kernel's data needs; create_model applies
+  // ModelOptions::off16 ("padded" by default) to every model it loads.
+  Off16 off16_ = Off16::learned;
 };
 
 ModelKindInfo mlp_model_kind();
