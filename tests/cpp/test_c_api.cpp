@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "gemmsift/c_api.h"
 
@@ -86,6 +87,30 @@ TEST(CApi, ModelLifecycleAndEstimate) {
   EXPECT_EQ(gs_model_estimate(m, kProblem, cs, 1, us), GS_ERR_INVALID_ARGUMENT);
   EXPECT_STREQ(gs_last_error(), "configs[0].template_id: unknown template 9");
   EXPECT_EQ(gs_model_free(m), GS_OK);
+}
+
+TEST(CApi, Off16OptionDefaultsToPadded) {
+  // The shipped H200 model (the arguments kernel's data) on 777x3000x1500 NT: without "off16" it
+  // scores the problem as 777x3008x1504 ("padded"), with "learned" as it is; a bad value refuses.
+  const std::string path = std::string(GEMMSIFT_SOURCE_DIR) + "/models/h200_bf16.safetensors";
+  const char* odd = R"({"m": 777, "n": 3000, "k": 1500, "dtype": "bf16", "layout": "NT"})";
+  const char* padded = R"({"m": 777, "n": 3008, "k": 1504, "dtype": "bf16", "layout": "NT"})";
+  gs_config cs[3] = {{0, 128, 128, 64, 8, 3, 4}, {0, 64, 128, 32, 8, 4, 4}, {0, 128, 256, 64, 8, 4, 8}};
+  auto estimate = [&](const char* options, const char* problem) {
+    gs_model* m = nullptr;
+    EXPECT_EQ(gs_model_create(path.c_str(), options, &m), GS_OK) << gs_last_error();
+    std::vector<double> us(3, 0.0);
+    EXPECT_EQ(gs_model_estimate(m, problem, cs, 3, us.data()), GS_OK) << gs_last_error();
+    gs_model_free(m);
+    return us;
+  };
+  const auto by_default = estimate(nullptr, odd);
+  EXPECT_EQ(by_default, estimate(R"({"off16": "padded"})", odd));
+  EXPECT_EQ(by_default, estimate(R"({"off16": "learned"})", padded));
+  EXPECT_NE(by_default, estimate(R"({"off16": "learned"})", odd));
+  gs_model* m = nullptr;
+  EXPECT_EQ(gs_model_create(path.c_str(), R"({"off16": "always"})", &m), GS_ERR_INVALID_ARGUMENT);
+  EXPECT_STREQ(gs_last_error(), "off16 'always': expected learned, analytical or padded");
 }
 
 TEST(CApi, ModelErrors) {
