@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "gemmsift/device.h"
 #include "gemmsift/error.h"
@@ -42,6 +43,19 @@ std::string fmt_us(double v) {
   if (std::isnan(v)) return "-";
   if (std::isinf(v)) return "no launch";
   return fmt::format("{:.2f}", v);
+}
+
+// How the model scored a problem with a leading stride that is even but not a multiple of 16
+// (ModelOptions::off16), for select's output: {policy, what it did}; nothing when the model scored
+// the problem as it is with its networks, or the problem has no such stride.
+std::optional<std::pair<std::string, std::string>> off16_scoring(const PerformanceModel* model, const Problem& p) {
+  const auto* mlp = dynamic_cast<const MlpModel*>(model);
+  if (!mlp || mlp->off16() == "learned" || !even_stride_off16(p)) return std::nullopt;
+  std::string policy(mlp->off16());
+  if (policy == "analytical") return std::pair{policy, std::string("scored by the analytical model")};
+  const Problem padded = off16_padded(p);
+  if (padded == p) return std::pair{policy, std::string("scored as it is, its stride 4-byte aligned only")};
+  return std::pair{policy, fmt::format("scored as {}x{}x{}", padded.m, padded.n, padded.k)};
 }
 
 void print_configs_table(const std::vector<Config>& configs) {
@@ -138,12 +152,19 @@ void add_select_command(CLI::App& app) {
     if (!lut->empty()) selector.set_pinned(std::make_shared<LookupTable>(LookupTable::load(*lut)));
     else if (*lut_only) throw Error(ErrorCode::invalid_argument, "--lut-only needs --lut");
     Selection s = selector.select(p);
+    const auto scoring = off16_scoring(m.get(), p);
     if (*json) {
-      fmt::print("{}\n", to_json(s).dump(2));
+      auto j = to_json(s);
+      if (scoring) j["off16"] = {{"policy", scoring->first}, {"scoring", scoring->second}};
+      fmt::print("{}\n", j.dump(2));
       return;
     }
     fmt::print("problem:         {}\n", p.to_string());
     fmt::print("model:           {}\n", s.model.empty() ? "(none: SAME)" : s.model);
+    if (scoring) {
+      fmt::print("off16:           {}: a leading stride is even but not a multiple of 16; {} (docs/inductor.md)\n",
+                 scoring->first, scoring->second);
+    }
     fmt::print("search space:    {} ({} configs; DEFAULT has {})\n", to_string(so.search_space),
                s.search_space_size, s.default_count);
     const auto anchored = std::count_if(s.candidates.begin(), s.candidates.end(),
