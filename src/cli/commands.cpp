@@ -133,7 +133,6 @@ void add_select_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     Problem p = args->problem();
-    require_off16_policy(*off16, "--off16");  // also with --benchmark-space SAME, which loads no model
     SelectOptions so;
     so.anchors = *anchors;
     so.search_space = parse_space_kind(*space);

@@ -46,17 +46,21 @@ struct ProblemArgs {
   bool has_problem() const { return m != 0 || n != 0 || k != 0; }
 };
 
-// --off16 (ModelOptions::off16) for the commands that load models; create_model checks the value.
-// `extra` documents a command's own choice besides the three policies (eval's "auto").
+// --off16 (ModelOptions::off16) for the commands that load models, checked when the command line
+// is parsed (require_off16_policy's Error), so a bad value fails before any file is read. `extra`
+// documents a command's own choice besides the three policies (eval's and drift's "auto").
 inline std::shared_ptr<std::string> add_off16_option(CLI::App* app, std::string default_policy = ModelOptions{}.off16,
-                                                     std::string_view extra = "") {
+                                                     std::string_view extra = "", bool allow_auto = false) {
   auto off16 = std::make_shared<std::string>(std::move(default_policy));
   app->add_option("--off16", *off16,
                   std::string("padded, learned or analytical: how a learned model trained on the arguments kernel's "
                               "data scores a problem with a leading stride that is even but not a multiple of 16 "
                               "(docs/inductor.md)") +
                       std::string(extra))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->each([allow_auto](const std::string& v) {
+        if (!(allow_auto && v == "auto")) require_off16_policy(v, "--off16");
+      });
   return off16;
 }
 
@@ -65,17 +69,15 @@ inline std::shared_ptr<std::string> add_off16_auto_option(CLI::App* app) {
   return add_off16_option(app, "auto",
                           "; auto: learned when every dataset measured the arguments kernel (whose times the "
                           "model learned), else the library's default, " +
-                              ModelOptions{}.off16);
+                              ModelOptions{}.off16,
+                          true);
 }
 
-// The policy "auto" stands for with these datasets (add_off16_auto_option); any other choice checked
-// and returned as it is. The times judge the model: the arguments kernel's are what a model trained
-// on them predicts as it is; Inductor's (literal sizes) are what users run.
+// The policy "auto" stands for with these datasets (add_off16_auto_option); any other choice as it
+// is (checked when parsed). The times judge the model: the arguments kernel's are what a model
+// trained on them predicts as it is; Inductor's (literal sizes) are what users run.
 inline std::string off16_for_data(const std::string& choice, std::span<const Dataset> datasets) {
-  if (choice != "auto") {
-    require_off16_policy(choice, "--off16");
-    return choice;
-  }
+  if (choice != "auto") return choice;
   const bool arguments =
       std::all_of(datasets.begin(), datasets.end(), [](const Dataset& d) { return kernel_sizes_of(d) == "arguments"; });
   return arguments ? "learned" : ModelOptions{}.off16;

@@ -92,7 +92,6 @@ void add_eval_command(CLI::App& app) {
   cmd->add_flag("--json", *json, "print JSON");
   cmd->callback([=] {
     const auto anchor_counts = parse_int_list(*anchors, "--anchors", 0);
-    if (*off16 != "auto") require_off16_policy(*off16, "--off16");
     auto d = load_dataset(*data);
     const std::string policy = off16_for_data(*off16, std::span(&d, 1));
     auto problems = complete_problems(d);

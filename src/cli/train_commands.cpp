@@ -135,7 +135,6 @@ void add_train_commands(CLI::App& app) {
     auto off16 = add_off16_auto_option(cmd);
     cmd->add_flag("--json", *json, "print JSON");
     cmd->callback([=] {
-      if (*off16 != "auto") require_off16_policy(*off16, "--off16");
       std::vector<Dataset> sets;
       std::vector<const ProblemData*> problems;
       std::vector<std::string> stale;
