@@ -3,6 +3,9 @@
 # inside the device tool's 10 minutes with valid (possibly partial) datasets.
 #   bash tools/gpu/job_multi.sh SHAPES:DTYPE:LAYOUT:SAMPLE:SECONDS[:COMPILE_SECONDS] ...
 # COMPILE_SECONDS stops compiling after that long; problems not fully compiled wait for a rerun.
+# Both count from the collection's start: SECONDS - COMPILE_SECONDS is what is left to time (at
+# 200 configs a problem one H200 times about 170 rows a second; session 19 left 17 s and timed
+# a third of what it had compiled). Two runs in one call: give each its own OUT (OUT=$OUT/a ...).
 # A dataset of this GPU already in data/ (data/<gpu>_<dtype>_<layout>_<shapes>.csv.gz) is resumed:
 # its problems are kept and not timed again (RESUME=0: measure everything anew; RESUME_DIR=DIR: look
 # in DIR instead of data/). COLLECT_FLAGS is added to every collection, e.g. "--literal-sizes"
