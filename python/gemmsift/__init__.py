@@ -22,7 +22,7 @@ from .errors import (FileError, GemmsiftError, InternalError, InvalidArgumentErr
 
 __all__ = [
     "Problem", "Config", "Candidate", "Selection", "Model", "LookupTable", "Selector", "space",
-    "select", "record", "version", "__version__",
+    "select", "record", "version", "__version__", "OFF16_POLICIES",
     "library_path", "GemmsiftError", "InvalidArgumentError", "ParseError", "FileError",
     "NotFoundError", "UnsupportedError", "MismatchError", "InternalError", "LibraryError",
 ]
@@ -172,6 +172,10 @@ class _Handle:
     def _require_open(self):
         if not self._handle:
             raise InvalidArgumentError(f"the {type(self).__name__} is closed", 1)
+
+
+# Model's off16 values, the library's default first (ModelOptions::off16, docs/inductor.md).
+OFF16_POLICIES = ("padded", "learned", "analytical")
 
 
 class Model(_Handle):

@@ -38,7 +38,7 @@ import threading
 import warnings
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
-from . import Config, LookupTable, Model, Problem, Selector, __version__, record as _record_config
+from . import OFF16_POLICIES, Config, LookupTable, Model, Problem, Selector, __version__, record as _record_config
 from .errors import MismatchError
 from .triton import _DTYPES, _triton_version, config_from_kwargs, operand_letter
 
@@ -71,8 +71,7 @@ MISMATCH_POLICIES = ("refuse", "warn")
 # each such dimension padded to a multiple of 16 where the stride is 8-byte aligned, as Inductor's
 # kernel runs it; the best ranking on 48 such unseen shapes timed with Inductor's kernel, session
 # 18), "learned" (its networks on the problem as it is) or "analytical" (the analytical model);
-# docs/inductor.md.
-OFF16_POLICIES = ("padded", "learned", "analytical")
+# docs/inductor.md. The library's tuple (gemmsift.OFF16_POLICIES), named here too.
 
 # Inductor template uid -> the ops whose configs gemmsift chooses for it.
 TEMPLATES = {"triton::mm": ("mm", "addmm"), "triton::bmm": ("bmm",)}

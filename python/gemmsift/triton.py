@@ -19,7 +19,7 @@ unknown dtype) it warns once and returns the configs unpruned, which is Triton's
 import warnings
 from typing import Any, Callable, Dict, List, Optional, Sequence, Union
 
-from . import Config, Model, Problem
+from . import OFF16_POLICIES, Config, Model, Problem
 from .stats import quantile
 
 __all__ = ["do_bench", "prune"]
@@ -106,8 +106,8 @@ def prune(k: Union[int, str] = 5, model: Union[str, Model] = "auto", *, m: str =
         raise ValueError(f"k must be at least 1 or 'fast', got {k!r}")
     if model_mismatch not in ("refuse", "warn"):
         raise ValueError(f"model_mismatch must be 'refuse' or 'warn', got {model_mismatch!r}")
-    if off16 not in ("learned", "analytical", "padded"):
-        raise ValueError(f"off16 must be 'learned', 'analytical' or 'padded', got {off16!r}")
+    if off16 not in OFF16_POLICIES:
+        raise ValueError(f"off16 must be one of {', '.join(OFF16_POLICIES)}, got {off16!r}")
     state: Dict[str, Any] = {"model": model if isinstance(model, Model) else None, "warned": False}
 
     def warn_once(message: str) -> None:

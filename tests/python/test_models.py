@@ -98,3 +98,7 @@ def test_off16_padded_scores_the_padded_problem():
     four = Problem(777, 3072, 1506, dtype="bf16", layout="NT")
     assert padded.estimate(four, configs) == learned.estimate(four, configs)
     assert gemmsift.Model(path).estimate(odd, configs) == got
+    # gemmsift.OFF16_POLICIES names the library's default first; the Inductor hook uses the same tuple
+    import gemmsift.inductor as hook
+    assert gemmsift.OFF16_POLICIES[0] == "padded" and set(gemmsift.OFF16_POLICIES) == {"padded", "learned", "analytical"}
+    assert hook.OFF16_POLICIES is gemmsift.OFF16_POLICIES
