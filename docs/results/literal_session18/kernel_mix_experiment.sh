@@ -9,6 +9,10 @@
 #            arguments files are copied to $W with their sidecar's kernel_sizes set to "literal":
 #            an experiment only.
 # Run from the repository root after a build: bash docs/results/literal_session18/kernel_mix_experiment.sh
+# As run in session 18 the literal train_llm held 95 of its 237 problems; session 19 completed it,
+# so the literal and mix recipes now train on more: for session 18's figures check the file out of
+# commit 5ec3665 first (git checkout 5ec3665 -- data/literal/h200_bf16_NT_train_llm.csv.gz
+# data/literal/h200_bf16_NT_train_llm.meta.json).
 set -euo pipefail
 G=build/gemmsift W=${W:-/tmp/gemmsift-kernel-mix}
 mkdir -p "$W"

@@ -40,25 +40,5 @@ for s in 0 1 2; do
   done
 done
 echo "judged by Inductor's kernel (data/literal/, off16 auto = padded): q@1 q@3 q@5 worst@5 >=DEFAULT@5"
-for t in test_random test_llm; do
-  for r in "${RECIPES[@]}"; do
-    for s in 0 1 2; do
-      $G eval --json --data "$L/h200_bf16_NT_$t.csv.gz" --model "$W/${r}_$s.safetensors" --k 1,3,5 |
-        python3 -c "
-import json, sys
-r = json.load(sys.stdin)['methods'][2]
-a = {x['k']: x for x in r['at']}
-print(f\"$t $r seed $s  {a[1]['quality']:.3f} {a[3]['quality']:.3f} {a[5]['quality']:.3f} {a[5]['worst']:.3f} {a[5]['at_least_default']:.3f}\")"
-    done
-  done
-done | tee "$W/rows.txt"
-echo "means of seeds 0-2"
-python3 - "$W/rows.txt" <<'PY'
-import collections, sys
-acc = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    t, r, _, _, *v = line.split()
-    acc[(t, r)].append([float(x) for x in v])
-for (t, r), vs in acc.items():
-    print(f"{t} {r} mean  " + " ".join(f"{sum(c) / len(c):.3f}" for c in zip(*vs)))
-PY
+python3 tools/recipe_means.py --gemmsift $G --test $L/h200_bf16_NT_test_random.csv.gz --test $L/h200_bf16_NT_test_llm.csv.gz --rows "$W/rows.txt" \
+  $(for r in "${RECIPES[@]}"; do echo --recipe "$r=$W/${r}_{seed}.safetensors"; done)
