@@ -21,13 +21,14 @@ from gemmsift.stats import geomean, quantile, spearman  # noqa: E402
 
 
 
-def ok_times(path):
-    """{(dtype, layout, m, n, k): {Config: min time in us}} over the rows with status ok."""
+def ok_times(path, field="time_us_min"):
+    """{(dtype, layout, m, n, k): {Config: time in us}} over the rows with status ok (`field`: the
+    minimum, or time_us_median)."""
     out = {}
     for r in dataset.read_rows(path):
         if r["status"] == "ok":
             key = (r["dtype"], r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
-            out.setdefault(key, {})[Config(*(int(r[f]) for f in dataset.CONFIG_FIELDS))] = float(r["time_us_min"])
+            out.setdefault(key, {})[Config(*(int(r[f]) for f in dataset.CONFIG_FIELDS))] = float(r[field])
     return out
 
 

@@ -15,21 +15,12 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
-from gemmsift import Config  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from compare_kernels import ok_times  # noqa: E402,F401  (a dataset's ok times, per problem and config)
 from gemmsift.collect import dataset  # noqa: E402
 from gemmsift.stats import geomean, quantile  # noqa: E402
 
 BANDS = ((0, 5), (5, 10), (10, 20), (20, 50), (50, 200), (200, float("inf")))
-
-
-def ok_times(path, field="time_us_min"):
-    """{(dtype, layout, m, n, k): {Config: time in us}} over the rows with status ok."""
-    out = {}
-    for r in dataset.read_rows(path):
-        if r["status"] == "ok":
-            key = (r["dtype"], r["layout"], int(r["m"]), int(r["n"]), int(r["k"]))
-            out.setdefault(key, {})[Config(*(int(r[f]) for f in dataset.CONFIG_FIELDS))] = float(r[field])
-    return out
 
 
 def matched(first, second):
