@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "gemmsift/dataset.h"
+#include "gemmsift/error.h"
 #include "gemmsift/model.h"
 #include "gemmsift/problem.h"
 #include "models/mlp.h"
@@ -59,7 +61,14 @@ inline std::shared_ptr<std::string> add_off16_option(CLI::App* app, std::string 
                       std::string(extra))
       ->capture_default_str()
       ->each([allow_auto](const std::string& v) {
-        if (!(allow_auto && v == "auto")) require_off16_policy(v, "--off16");
+        if (allow_auto && v == "auto") return;
+        try {
+          require_off16_policy(v, "--off16");
+        } catch (const Error&) {
+          if (!allow_auto) throw;
+          throw Error(ErrorCode::invalid_argument,
+                      fmt::format("--off16 '{}': expected auto (the default), padded, learned or analytical", v));
+        }
       });
   return off16;
 }

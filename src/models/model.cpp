@@ -230,7 +230,7 @@ bool even_stride_off16(const Problem& p) noexcept {
 void require_off16_policy(std::string_view policy, std::string_view option) {
   if (policy != "learned" && policy != "analytical" && policy != "padded") {
     throw Error(ErrorCode::invalid_argument,
-                fmt::format("{} '{}': expected learned, analytical or padded", option, policy));
+                fmt::format("{} '{}': expected padded (the default), learned or analytical", option, policy));
   }
 }
 

@@ -110,7 +110,7 @@ TEST(CApi, Off16OptionDefaultsToPadded) {
   EXPECT_NE(by_default, estimate(R"({"off16": "learned"})", odd));
   gs_model* m = nullptr;
   EXPECT_EQ(gs_model_create(path.c_str(), R"({"off16": "always"})", &m), GS_ERR_INVALID_ARGUMENT);
-  EXPECT_STREQ(gs_last_error(), "off16 'always': expected learned, analytical or padded");
+  EXPECT_STREQ(gs_last_error(), "off16 'always': expected padded (the default), learned or analytical");
 }
 
 TEST(CApi, ModelErrors) {
