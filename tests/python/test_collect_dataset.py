@@ -197,3 +197,24 @@ def test_resume_refuses_a_dataset_built_by_another_ptxas(tmp_path):
     said = []
     assert dataset.seed_part([files["old"]], seeded, DEV, want, ptxas=v13, warn=said.append) == want
     assert len(said) == 1 and files["old"] in said[0] and "does not say which ptxas" in said[0]
+
+
+def test_gpu_counts_of_a_sidecar_and_mixed_host_kinds(tmp_path):
+    def sidecar(name, meta):
+        path = tmp_path / f"{name}.csv.gz"
+        (tmp_path / f"{name}.meta.json").write_text(json.dumps(meta))
+        return str(path)
+    # the literal test_llm's history: written by hand ("two H200s ...", "one H200 ..."), then by the collector
+    mixed = sidecar("mixed", {"gpus": 1, "history": [
+        {"date": "d1", "what": "two H200s (nvidia-h200-x2), 32 cores: compiled 25488 of 74100 variants"},
+        {"date": "d2", "what": "one H200 (nvidia-h200), 16 cores: compiled 8896 of 52500 variants"},
+        {"date": "d3", "what": "1 x NVIDIA H200, 16 compile jobs: compiled 2980 of 15150 variants"}]})
+    assert dataset.gpu_counts_of(mixed) == {1, 2}
+    # since session 19 each entry says it; an entry that names no count adds nothing
+    tagged = sidecar("tagged", {"gpus": 4, "history": [{"date": "d", "what": "4 x NVIDIA H200: ...", "gpus": 2},
+                                                      {"date": "e", "what": "re-measured by hand"}]})
+    assert dataset.gpu_counts_of(tagged) == {2}
+    assert dataset.gpu_counts_of(sidecar("plain", {"gpus": 4})) == {4}   # no history: the sidecar's own
+    assert dataset.gpu_counts_of(str(tmp_path / "absent.csv.gz")) == set()
+    assert dataset.mixes_host_kinds({1, 2}) and dataset.mixes_host_kinds({1, 4})
+    assert not dataset.mixes_host_kinds({2, 4}) and not dataset.mixes_host_kinds({1}) and not dataset.mixes_host_kinds(set())

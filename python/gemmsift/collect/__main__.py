@@ -111,6 +111,11 @@ def main(argv=None):
         except (OSError, ValueError) as e:
             raise SystemExit(f"--resume-from: {e}")
         log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured")
+        earlier = set().union(*(dataset.gpu_counts_of(f) for f in args.resume_from))
+        if dataset.mixes_host_kinds(earlier | {gpus}):
+            log(f"warning: the resumed data were measured on hosts with {', '.join(map(str, sorted(earlier)))} "
+                f"GPU(s), this one has {gpus}: one- and several-GPU hosts read short kernels about 1.3 us a launch "
+                "apart (H200s, docs/collection.md, session 19); compare with tools/repeat_check.py before mixing")
     if own:
         log(f"{len(own)} problems measured by an earlier call in {os.path.join(args.out, 'parts')}")
     measured = done | own
@@ -176,7 +181,7 @@ def main(argv=None):
         list(args.resume_from or []) + ([out] if os.path.exists(dataset.sidecar_path(out)) else []),
         {"date": meta["date"], "command": " ".join(cmd),
          "what": f"{gpus} x {meta['device']}, {args.jobs} compile jobs: compiled {len(errors)} of {variants} "
-                 f"variants in {secs:.1f} s, timed for {timing_secs:.1f} s"})
+                 f"variants in {secs:.1f} s, timed for {timing_secs:.1f} s", "gpus": gpus})
     rows = dataset.merge_parts(parts_glob, out, meta,
                                on_duplicate=lambda part, key: log(f"{part}: problem {key} is in an earlier part too; "
                                                                   "the earlier part's rows are kept"))

@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import os
+import re
 
 HEADER = ["device", "op", "dtype", "layout", "m", "n", "k", "batch", "template", "block_m",
           "block_n", "block_k", "group_m", "num_stages", "num_warps", "status", "time_us_min",
@@ -165,6 +166,40 @@ def history_of(sources, entry):
 
 
 KERNEL_SIZES = {False: "arguments", True: "literal"}  # the sidecar's kernel_sizes (absent: "arguments")
+
+
+_WORDS = {"one": 1, "two": 2, "four": 4, "eight": 8}
+_GPUS_IN_WHAT = re.compile(r"^\s*(?:(\d+) x |(one|two|four|eight) [A-Z])")
+
+
+def gpu_counts_of(dataset_path):
+    """The GPU counts of the hosts that measured a dataset, from its sidecar: each history
+    entry's `gpus` (since session 19), else the count its `what` begins with ("2 x NVIDIA H200:
+    ..." as the collector writes it, "two H200s ..." as written by hand), else the sidecar's
+    own `gpus`. Empty where the sidecar cannot be read or says nothing of it."""
+    try:
+        with open(sidecar_path(dataset_path)) as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return set()
+    counts = set()
+    history = meta.get("history") if isinstance(meta.get("history"), list) else []
+    for e in history:
+        if isinstance(e, dict) and isinstance(e.get("gpus"), int):
+            counts.add(e["gpus"])
+        elif isinstance(e, dict) and isinstance(e.get("what"), str):
+            m = _GPUS_IN_WHAT.match(e["what"])
+            if m:
+                counts.add(int(m.group(1)) if m.group(1) else _WORDS[m.group(2)])
+    if not counts and isinstance(meta.get("gpus"), int):
+        counts.add(meta["gpus"])
+    return counts
+
+
+def mixes_host_kinds(counts):
+    """Whether GPU counts mix a one-GPU host with hosts of several: those read short kernels about
+    1.3 us a launch apart (H200s, docs/collection.md, session 19)."""
+    return len({c == 1 for c in counts}) > 1
 
 
 def sidecar_path(dataset_path):
