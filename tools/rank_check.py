@@ -28,7 +28,7 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from compare_kernels import ok_times  # noqa: E402  (a dataset's ok times, per problem and config)
-from gemmsift import Config, Model, Problem  # noqa: E402
+from gemmsift import OFF16_POLICIES, Config, Model, Problem  # noqa: E402
 from gemmsift.stats import spearman  # noqa: E402
 
 
@@ -116,7 +116,7 @@ def main(argv=None):
     ap.add_argument("times", help="a dataset (.csv, .csv.gz) or a validate_harness.py JSON file")
     ap.add_argument("--harness", action="store_true", help="JSON: the harness's times instead of Inductor's")
     ap.add_argument("--model", action="append", required=True, help="model spec or file (repeatable)")
-    ap.add_argument("--off16", action="append", choices=("learned", "analytical", "padded"),
+    ap.add_argument("--off16", action="append", choices=OFF16_POLICIES,
                     help="load each model with this off16 policy (repeatable; default: learned, the networks on the "
                          "problem as it is, whatever the library's default)")
     a = ap.parse_args(argv)

@@ -49,9 +49,8 @@ std::string fmt_us(double v) {
 // (ModelOptions::off16), for select's output: {policy, what it did}; nothing when the model scored
 // the problem as it is with its networks, or the problem has no such stride.
 std::optional<std::pair<std::string, std::string>> off16_scoring(const PerformanceModel* model, const Problem& p) {
-  const auto* mlp = dynamic_cast<const MlpModel*>(model);
-  if (!mlp || mlp->off16() == "learned" || !even_stride_off16(p)) return std::nullopt;
-  std::string policy(mlp->off16());
+  if (!model || applied_off16(*model).empty() || !even_stride_off16(p)) return std::nullopt;
+  std::string policy(applied_off16(*model));
   if (policy == "analytical") return std::pair{policy, std::string("scored by the analytical model")};
   const Problem padded = off16_padded(p);
   if (padded == p) return std::pair{policy, std::string("scored as it is, its stride 4-byte aligned only")};

@@ -92,11 +92,19 @@ inline std::string off16_for_data(const std::string& choice, std::span<const Dat
   return arguments ? "learned" : ModelOptions{}.off16;
 }
 
-// ", off16 <policy>" for a learned model that does not score every problem with its networks as
-// they are (MlpModel::off16), else "": a label for the rows and lines of eval and drift.
-inline std::string off16_label(const PerformanceModel& model) {
+// The off16 policy a model applies (MlpModel::off16: "padded" or "analytical"), or "" when it
+// scores every problem with its networks as it is (any other model, "learned", or a model of
+// literal-size data).
+inline std::string_view applied_off16(const PerformanceModel& model) {
   const auto* mlp = dynamic_cast<const MlpModel*>(&model);
-  return mlp && mlp->off16() != "learned" ? ", off16 " + std::string(mlp->off16()) : std::string();
+  return mlp && mlp->off16() != "learned" ? mlp->off16() : std::string_view();
+}
+
+// ", off16 <policy>" for a model that applies one (applied_off16), else "": a label for the rows
+// and lines of eval and drift.
+inline std::string off16_label(const PerformanceModel& model) {
+  const auto policy = applied_off16(model);
+  return policy.empty() ? std::string() : ", off16 " + std::string(policy);
 }
 
 // "1,2,3" -> {1, 2, 3}, each at least `least`; Error(invalid_argument) naming `option` for anything else.

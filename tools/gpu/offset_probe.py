@@ -23,6 +23,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "python"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from gemmsift.collect import toolchain  # noqa: E402
 
 toolchain.use_inductor_ptxas()  # before anything compiles, as the collector
@@ -30,7 +31,8 @@ toolchain.use_inductor_ptxas()  # before anything compiles, as the collector
 import torch  # noqa: E402
 
 from gemmsift import Config  # noqa: E402
-from gemmsift.collect import dataset, kernel  # noqa: E402
+from compare_kernels import ok_times  # noqa: E402  (a dataset's ok times, per problem and config)
+from gemmsift.collect import kernel  # noqa: E402
 from gemmsift.collect.timing import Timer, first_call  # noqa: E402
 
 # (m, n, k), config: short problems whose times moved by about 1.3 us between the two files
@@ -70,16 +72,14 @@ def measure(fns, spin, rounds=3):
 
 def dataset_times():
     """{label: {file label: min us}} for the cases, from the two literal files where present."""
-    want = {((m, n, k), cfg) for (m, n, k), cfg in CASES}
     out = {}
     for name, path in FILES.items():
-        if not os.path.exists(path):
-            continue
-        for r in dataset.read_rows(path):
-            key = ((int(r["m"]), int(r["n"]), int(r["k"])), Config(*(int(r[f]) for f in dataset.CONFIG_FIELDS)))
-            if r["status"] == "ok" and key in want:
-                (m, n, k), cfg = key
-                out.setdefault(f"{m}x{n}x{k} {cfg}", {})[name] = float(r["time_us_min"])
+        if os.path.exists(path):
+            times = ok_times(path)
+            for (m, n, k), cfg in CASES:
+                t = times.get(("bf16", "NT", m, n, k), {}).get(cfg)
+                if t is not None:
+                    out.setdefault(f"{m}x{n}x{k} {cfg}", {})[name] = t
     return out
 
 
