@@ -5,7 +5,10 @@
 # COMPILE_SECONDS stops compiling after that long; problems not fully compiled wait for a rerun.
 # Both count from the collection's start: SECONDS - COMPILE_SECONDS is what is left to time (at
 # 200 configs a problem one H200 times about 170 rows a second; session 19 left 17 s and timed
-# a third of what it had compiled). Two runs in one call: give each its own OUT (OUT=$OUT/a ...).
+# a third of what it had compiled). Since session 20 a problem still being timed at SECONDS is
+# dropped (before, it ran on: session 20 lost a call that way, 26 s over on one large problem);
+# leave some 20 s after SECONDS for the python start, the merge and the copy inside the device
+# tool's limit. Two runs in one call: give each its own OUT (OUT=$OUT/a ...).
 # A dataset of this GPU already in data/ (data/<gpu>_<dtype>_<layout>_<shapes>.csv.gz) is resumed:
 # its problems are kept and not timed again (RESUME=0: measure everything anew; RESUME_DIR=DIR: look
 # in DIR instead of data/). COLLECT_FLAGS is added to every collection, e.g. "--literal-sizes"

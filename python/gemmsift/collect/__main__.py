@@ -43,8 +43,8 @@ def parse_args(argv):
     ap.add_argument("--max-problem-seconds", type=float, default=120.0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N problems of the shard (smoke runs)")
     ap.add_argument("--time-limit", type=float, default=0,
-                    help="seconds: start no new problem after this long, then write what was timed "
-                         "(a valid partial dataset; rerun to resume)")
+                    help="seconds: stop timing after this long (a problem not finished by then is dropped), "
+                         "then write what was timed (a valid partial dataset; rerun to resume)")
     ap.add_argument("--compile-limit", type=float, default=0,
                     help="seconds: stop compiling after this long; problems whose variants are not all "
                          "compiled are left for a rerun (the Triton cache keeps what was compiled)")

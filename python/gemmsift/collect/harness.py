@@ -112,6 +112,10 @@ def _row(device, p, c, status, tmin=None, tmed=None, iters=0, note=""):
 
 
 def time_problem(p, configs, compile_errors, timer, verified, device_name, args):
+    """(rows, best time, seconds) of one problem's configs; None when args.deadline (epoch seconds;
+    0 = none) passes before its last config: the problem is dropped, left for a rerun, so that
+    --time-limit bounds the timing and not only the start of a problem (a large problem takes up
+    to --max-problem-seconds)."""
     a, b, c = kernel.operands(p.m, p.n, p.k, p.dtype, p.layout, seed=hash((p.m, p.n, p.k)) & 0xffff)
     ref = a.double() @ b.double()
     ref_norm = ref.norm().item()
@@ -119,6 +123,8 @@ def time_problem(p, configs, compile_errors, timer, verified, device_name, args)
     best = None
     t_start = time.time()
     for cfg in configs:
+        if args.deadline and time.time() > args.deadline:
+            return None
         key = repr(kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, cfg, args.literal_sizes))
         err = compile_errors.get(key)
         if err:
@@ -180,7 +186,12 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log, also_done
         # Best-predicted first, so the best-so-far that abandoning relies on comes early.
         pred = model.estimate(p, configs)
         configs = [c for _, c in sorted(zip(pred, configs), key=lambda t: t[0])]
-        rows, best, secs = time_problem(p, configs, compile_errors, timer, verified, device_name, args)
+        timed = time_problem(p, configs, compile_errors, timer, verified, device_name, args)
+        if timed is None:
+            log(f"[gpu{gpu_index}] time limit reached while timing {p.m}x{p.n}x{p.k}: its configs timed so far "
+                f"are dropped; {len(todo) - i} problems left for a rerun")
+            break
+        rows, best, secs = timed
         dataset.append_problem(part_path, rows)
         counts = {}
         for r in rows:
