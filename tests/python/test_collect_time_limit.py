@@ -74,17 +74,21 @@ def args_for(deadline, sample):
                                  abandon_factor=4.0, abandon_retries=1)
 
 
+PROBLEMS = [gemmsift.Problem(256, 512, 128, dtype="bf16", layout="NN"),
+            gemmsift.Problem(512, 512, 256, dtype="bf16", layout="NN")]
+
+
 def compiled(harness, problems, args):
-    return {repr(harness.kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, c, True)): ""
+    """The compile phase's {variant key: error} with every variant compiled without error."""
+    return {repr(harness.kernel.specialization_key(p.m, p.n, p.k, p.dtype, p.layout, c, args.literal_sizes)): ""
             for p in problems for c in harness.select_configs(p, args.sample, args.seed)}
 
 
 def test_a_problem_in_flight_at_the_deadline_is_dropped(monkeypatch, tmp_path):
     clock, launches, lines = Clock(), [], []
     harness = load_harness(monkeypatch, clock, launches)
-    problems = [gemmsift.Problem(256, 512, 128, dtype="bf16", layout="NN"),
-                gemmsift.Problem(512, 512, 256, dtype="bf16", layout="NN")]
-    args = args_for(deadline=0, sample=10)  # the DEFAULT list: some 18 configs a problem
+    problems = PROBLEMS
+    args = args_for(deadline=0, sample=10)  # the DEFAULT list alone, about 20 configs a problem
     first, second = (len(harness.select_configs(p, args.sample, args.seed)) for p in problems)
     args.deadline = clock.now + first + second / 2  # one second a config: mid-way through the second
     part = str(tmp_path / "part.csv")
@@ -101,8 +105,7 @@ def test_a_problem_in_flight_at_the_deadline_is_dropped(monkeypatch, tmp_path):
 def test_without_a_deadline_every_problem_is_timed(monkeypatch, tmp_path):
     clock, launches, lines = Clock(), [], []
     harness = load_harness(monkeypatch, clock, launches)
-    problems = [gemmsift.Problem(256, 512, 128, dtype="bf16", layout="NN"),
-                gemmsift.Problem(512, 512, 256, dtype="bf16", layout="NN")]
+    problems = PROBLEMS
     args = args_for(deadline=0, sample=10)
     part = str(tmp_path / "part.csv")
     harness.run_gpu(args, 0, compiled(harness, problems, args), problems, part, lines.append)
