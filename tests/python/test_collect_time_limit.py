@@ -56,6 +56,8 @@ def load_harness(monkeypatch, clock, launches):
     harness = importlib.import_module("gemmsift.collect.harness")
 
     class Timer:
+        launches_dropped = reruns = host_bound = 0
+
         def __init__(self, **kw):
             pass
 
