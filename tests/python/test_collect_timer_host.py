@@ -74,7 +74,7 @@ def make_timer(monkeypatch, launches, **kw):
     return timer, gpu
 
 
-def test_the_spin_is_measured_once(monkeypatch):
+def test_the_spin_is_measured_when_the_timer_is_made(monkeypatch):
     timer, _ = make_timer(monkeypatch, launches=[])
     assert timer.spin_us == pytest.approx(100.0)
 
