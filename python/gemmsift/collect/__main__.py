@@ -67,7 +67,7 @@ def main(argv=None):
         toolchain.use_inductor_ptxas()
     import torch  # after TRITON_CACHE_DIR is set
 
-    from . import dataset, harness
+    from . import dataset, harness, timing
 
     shard_i, shard_n = (int(x) for x in args.shard.split("/"))
     shapes = harness.read_shapes(args.shapes)
@@ -159,9 +159,12 @@ def main(argv=None):
         "timing": {
             "method": "InductorBenchmarker-like: zero an L2-sized int32 buffer before every launch, one CUDA "
                       "event pair per launch, estimation launches then timed launches; min over all, median "
-                      "over timed. A GPU spin of 200,000 cycles before each start event; a launch that took the "
+                      "over timed. A GPU spin of spin_cycles before each start event; a launch that took the "
                       "host longer to enqueue than the spin lasts is not counted, and a run with none counted "
-                      "is repeated with a spin 4 and then 16 times as long (since session 21)",
+                      "is repeated with a spin spin_growth times as long, at most spin_escalations times "
+                      "(since session 21)",
+            "spin_cycles": timing.SPIN_CYCLES, "spin_growth": timing.SPIN_GROWTH,
+            "spin_escalations": timing.SPIN_ESCALATIONS,
             "estimation_iters": args.estimation_iters, "max_iters": args.max_iters,
             "budget_ms": args.budget_ms, "abandon_factor": args.abandon_factor,
             "abandon_retries": args.abandon_retries,

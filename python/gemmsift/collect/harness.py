@@ -186,7 +186,7 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log, also_done
         # Best-predicted first, so the best-so-far that abandoning relies on comes early.
         pred = model.estimate(p, configs)
         configs = [c for _, c in sorted(zip(pred, configs), key=lambda t: t[0])]
-        host_before = (timer.launches_dropped, timer.reruns, timer.host_bound)
+        host_before = timer.host_counts()
         timed = time_problem(p, configs, compile_errors, timer, verified, device_name, args)
         if timed is None:
             log(f"[gpu{gpu_index}] time limit reached while timing {p.m}x{p.n}x{p.k}: its configs timed so far "
@@ -200,8 +200,7 @@ def run_gpu(args, gpu_index, compile_errors, problems, part_path, log, also_done
         best_row = min((r for r in rows if r["status"] == "ok"), key=lambda r: float(r["time_us_min"]), default=None)
         best_txt = (f"{best_row['block_m']}x{best_row['block_n']}x{best_row['block_k']} s{best_row['num_stages']} "
                     f"w{best_row['num_warps']} {best_row['time_us_min']} us" if best_row else "none")
-        dropped, reruns, host_bound = (now - before for now, before in
-                                       zip((timer.launches_dropped, timer.reruns, timer.host_bound), host_before))
+        dropped, reruns, host_bound = (now - before for now, before in zip(timer.host_counts(), host_before))
         host_txt = (f"; host slower than the spin: {dropped} launches not counted, {reruns} runs repeated with a "
                     f"longer spin, {host_bound} runs host-bound throughout" if dropped or reruns or host_bound else "")
         log(f"[gpu{gpu_index}] {i + 1}/{len(todo)} {p.dtype} {p.layout} {p.m}x{p.n}x{p.k}: {len(rows)} configs in "

@@ -11,9 +11,14 @@ import time
 import torch
 
 
+SPIN_CYCLES = 200_000  # the GPU spin before each start event (below)
+SPIN_GROWTH = 4        # a repeated run's spin is this many times the previous one's
+SPIN_ESCALATIONS = 2   # at most this many repeats
+
+
 class Timer:
-    def __init__(self, device=None, estimation_iters=2, max_iters=10, budget_ms=5.0, spin_cycles=200_000,
-                 spin_escalations=2):
+    def __init__(self, device=None, estimation_iters=2, max_iters=10, budget_ms=5.0, spin_cycles=SPIN_CYCLES,
+                 spin_escalations=SPIN_ESCALATIONS):
         device = torch.device("cuda") if device is None else device
         l2 = torch.cuda.get_device_properties(device).L2_cache_size
         # Same buffer as Inductor: L2 bytes as int32 (triton-lang/triton#840 for why int).
@@ -30,7 +35,7 @@ class Timer:
         # read 15-120 us for 3.5 us kernels for a few seconds (docs/collection.md, session 21),
         # as without a spin. So the host's time for each launch is measured, a launch that took
         # longer than the spin is not counted, and a run with no launch left is repeated with a
-        # spin 4 times as long, at most spin_escalations times.
+        # spin SPIN_GROWTH times as long, at most spin_escalations times.
         self.spin_cycles = spin_cycles
         self.spin_escalations = spin_escalations
         self._events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True))
@@ -85,9 +90,13 @@ class Timer:
                 return covered
             if attempt < self.spin_escalations:
                 self.reruns += 1
-                spin *= 4
+                spin *= SPIN_GROWTH
         self.host_bound += 1
         return times
+
+    def host_counts(self):
+        """(launches not counted, runs repeated with a longer spin, runs host-bound throughout) so far."""
+        return self.launches_dropped, self.reruns, self.host_bound
 
     def _launch_count(self, est, budget_ms=None):
         budget = self.budget_ms if budget_ms is None else budget_ms
