@@ -16,7 +16,6 @@ import json
 import os
 import statistics
 import sys
-import time
 
 import torch
 
@@ -36,19 +35,9 @@ def runs(timer, fn, spin):
     out = []
     for r in range(REPEATS):
         for name, pairs in (("est", timer._events[:2]), ("timed", timer._events[2:12])):
-            host = []
-            for start, end in pairs:
-                timer.buffer.zero_()
-                if spin:
-                    torch.cuda._sleep(spin)
-                t0 = time.perf_counter()
-                start.record()
-                fn()
-                end.record()
-                host.append((time.perf_counter() - t0) * 1e6)
-            torch.cuda.synchronize()
-            for i, ((s, e), h) in enumerate(zip(pairs, host)):
-                out.append({"repeat": r, "run": name, "place": i, "host_us": h, "gpu_us": s.elapsed_time(e) * 1000.0})
+            gpu, host = timer.launches(fn, pairs, spin)
+            for i, (g, h) in enumerate(zip(gpu, host)):
+                out.append({"repeat": r, "run": name, "place": i, "host_us": h, "gpu_us": g})
     return out
 
 

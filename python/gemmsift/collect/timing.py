@@ -58,8 +58,10 @@ class Timer:
         torch.cuda.synchronize()
         return min(s.elapsed_time(e) for s, e in pairs) * 1000.0
 
-    def _run_once(self, fn, pairs, spin):
-        """(every launch's time, the times of those the spin covered) in microseconds."""
+    def launches(self, fn, pairs, spin):
+        """One run: a launch per event pair, each after the L2 flush and a spin of `spin` cycles
+        (0: none). Returns (each launch's GPU time, the host's time from the end of the spin's
+        enqueue to the end of the end event's), both in microseconds."""
         host = []
         for start, end in pairs:
             self.buffer.zero_()
@@ -71,7 +73,11 @@ class Timer:
             end.record()
             host.append((time.perf_counter() - t0) * 1e6)
         torch.cuda.synchronize()
-        times = [s.elapsed_time(e) * 1000.0 for s, e in pairs]
+        return [s.elapsed_time(e) * 1000.0 for s, e in pairs], host
+
+    def _run_once(self, fn, pairs, spin):
+        """(every launch's time, the times of those the spin covered) in microseconds."""
+        times, host = self.launches(fn, pairs, spin)
         if not spin:
             return times, times
         # 0.9: the spin can start a little before _sleep returns to the host.
