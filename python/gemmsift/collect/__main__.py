@@ -110,7 +110,8 @@ def main(argv=None):
                                      ptxas=meta["ptxas"].get("version"), warn=log)
         except (OSError, ValueError) as e:
             raise SystemExit(f"--resume-from: {e}")
-        log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured")
+        log(f"resuming from {', '.join(args.resume_from)}: {len(done)} problems already measured"
+            + (" (not counting those this folder's parts hold, below)" if own else ""))
         earlier = set().union(*(dataset.gpu_counts_of(f) for f in args.resume_from))
         if dataset.mixes_host_kinds(earlier | {gpus}):
             log(f"warning: the resumed data were measured on hosts with {', '.join(map(str, sorted(earlier)))} "
