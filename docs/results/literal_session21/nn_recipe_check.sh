@@ -9,6 +9,8 @@
 # can change. Nothing is decided by this check; it says whether session 19's choice holds on NN.
 # Run from the repository root after a build (about half an hour on a 2-core VM, for the training):
 #   bash docs/results/literal_session21/nn_recipe_check.sh
+# EXTRA_TESTS (space-separated dataset paths) judges the recipes by those files too, after this one
+# (docs/results/literal_session23/nn_recipe_check.sh adds NN test_llm).
 set -euo pipefail
 G=build/gemmsift W=${W:-/tmp/gemmsift-config-count}
 [ -f "$W/all200_2.safetensors" ] || W=$W bash docs/results/literal_session19/config_count_experiment.sh > /dev/null
@@ -26,5 +28,5 @@ fi
 RECIPES=(shipped lit60 lit200 mix200 all200)
 echo "judged by Inductor's kernel, NN (off16 auto = padded): q@1 q@3 q@5 worst@5 >=DEFAULT@5"
 python3 tools/recipe_means.py --gemmsift $G --test data/literal/h200_bf16_NN_test_random.csv.gz \
-  "${whatif[@]}" --rows "$W/nn_rows.txt" \
+  "${whatif[@]}" $(for t in ${EXTRA_TESTS:-}; do echo --test "$t"; done) --rows "$W/nn_rows.txt" \
   $(for r in "${RECIPES[@]}"; do echo --recipe "$r=$W/${r}_{seed}.safetensors"; done)
