@@ -9,7 +9,7 @@ recipes (docs/results/literal_session18/, literal_session19/).
 
 PATTERN names the model files with {seed} in place of the seed, e.g. /tmp/w/lit200_{seed}.safetensors.
 A test set is labelled by its file name less the device, dtype and layout (h200_bf16_NT_test_llm.csv.gz:
-test_llm)."""
+test_llm), with the layout kept where two test sets would share a label (NT_test_llm, NN_test_llm)."""
 
 import argparse
 import json
@@ -20,12 +20,23 @@ import sys
 COLUMNS = ((1, "quality"), (3, "quality"), (5, "quality"), (5, "worst"), (5, "at_least_default"))
 
 
-def label(path):
+def label(path, keep_layout=False):
     stem = os.path.basename(path)
     for ext in (".gz", ".csv"):
         stem = stem[:-len(ext)] if stem.endswith(ext) else stem
     parts = stem.split("_")
-    return "_".join(parts[3:]) if len(parts) > 3 else stem
+    return "_".join(parts[2 if keep_layout else 3:]) if len(parts) > 3 else stem
+
+
+def labels(tests):
+    """Each test set's label; with the layout kept (NT_test_llm) where two would otherwise share one
+    (the means are taken per label). Two files still alike are refused."""
+    short = [label(t) for t in tests]
+    out = [label(t, keep_layout=True) if short.count(s) > 1 else s for s, t in zip(short, tests)]
+    for t, lab in zip(tests, out):
+        if out.count(lab) > 1:
+            raise SystemExit(f"--test {t}: another test set has the same label {lab!r}")
+    return out
 
 
 def run_eval(gemmsift, test, model):
@@ -49,12 +60,12 @@ def evaluate(tests, recipes, seeds, evaluate_one):
     """[(test label, recipe, seed, columns)] in the order test, recipe, seed, each column rounded
     to 3 decimals as printed; then the means of those rows."""
     rows = []
-    for test in tests:
+    for test, lab in zip(tests, labels(tests)):
         for name, pattern in recipes:
             for seed in seeds:
                 model = pattern.format(seed=seed)
                 cols = [round(c, 3) for c in model_row(evaluate_one(test, model), model)]
-                rows.append((label(test), name, seed, cols))
+                rows.append((lab, name, seed, cols))
     means = {}
     for t, name, _, cols in rows:
         means.setdefault((t, name), []).append(cols)

@@ -45,6 +45,11 @@ def test_rows_in_order_and_means_of_the_printed_rows(capsys):
 def test_labels_and_refusals(tmp_path):
     assert recipe_means.label("data/literal/h100-80gb-hbm3_bf16_NN_test_random.csv.gz") == "test_random"
     assert recipe_means.label("x.csv") == "x"
+    # two layouts of one suite keep their layouts, or their means would be taken together
+    assert recipe_means.labels(["/d/h100_bf16_NT_test_llm.csv.gz", "/d/h100_bf16_NN_test_llm.csv.gz",
+                                "/d/h100_bf16_NN_test_random.csv.gz"]) == ["NT_test_llm", "NN_test_llm", "test_random"]
+    with pytest.raises(SystemExit, match="same label"):
+        recipe_means.labels(["/d/h100_bf16_NT_test_llm.csv.gz", "/e/h100_bf16_NT_test_llm.csv.gz"])
     with pytest.raises(SystemExit, match="expected 1"):
         recipe_means.model_row(report("/w/other.safetensors", 0.9, 0.9), "/w/a_0.safetensors")
     with pytest.raises(SystemExit, match="PATTERN"):
