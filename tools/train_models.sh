@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Trains the shipped models and the proposal baselines from the committed datasets, then
 # evaluates them on the held-out test sets (tables and tradeoff graphs under docs/results/).
-# Deterministic for the seed on one build. Needs build/ (scripts/build.sh). About 15 minutes on 2 cores.
+# Deterministic for the seed on one build. Needs build/ (scripts/build.sh). About 16 to 23 minutes on this 2-core VM (22 min 52 s in session 27, beside another training).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 G=build/gemmsift
