@@ -6,12 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 G=build/gemmsift
 D=data
-H100_TRAIN="--data $D/h100-80gb-hbm3_bf16_NT_train_llm.csv.gz --data $D/h100-80gb-hbm3_bf16_NN_train_llm.csv.gz --data $D/h100-80gb-hbm3_bf16_NT_train_random.csv.gz --data $D/h100-80gb-hbm3_bf16_NN_train_random.csv.gz"
-H200_TRAIN="--data $D/h200_bf16_NT_train_llm.csv.gz --data $D/h200_bf16_NN_train_llm.csv.gz --data $D/h200_bf16_NT_train_random.csv.gz --data $D/h200_bf16_NN_train_random.csv.gz"
-# The H200's random-shape problems also teach the H100 model's correction to the analytical model
-# (same 132 SMs; those of the H100 validation shapes stay out; docs/results.md). The proposal's MLP
-# predicts absolute times, so another device's data would only mislead it: H100 data alone.
-H100_TRANSFER="--transfer-data $D/h200_bf16_NT_train_random.csv.gz"
+. tools/train_sets.sh
 mkdir -p models/baselines docs/results
 $G train -q $H100_TRAIN $H100_TRANSFER --name gemmsift-h100-bf16 -o models/h100-80gb-hbm3_bf16.safetensors
 $G train -q $H200_TRAIN --name gemmsift-h200-bf16 -o models/h200_bf16.safetensors
